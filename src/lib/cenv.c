@@ -1,0 +1,635 @@
+#include "cenv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void default_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void default_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+void (*cenv_warn)(const char *fmt, ...) = default_warn;
+
+/* ---- the list ---- */
+
+static ssize_t env_find(const struct envlist *e, const char *name)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (strcmp(e->v[i].name, name) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+void env_set(struct envlist *e, const char *name, const char *value)
+{
+    ssize_t i = env_find(e, name);
+    if (i >= 0) {
+        free(e->v[i].value);
+        e->v[i].value = xstrdup(value);
+        return;
+    }
+    if (e->n == e->cap) {
+        e->cap = e->cap ? e->cap * 2 : 32;
+        e->v = xrealloc(e->v, e->cap * sizeof *e->v);
+    }
+    e->v[e->n].name = xstrdup(name);
+    e->v[e->n].value = xstrdup(value);
+    e->n++;
+}
+
+bool env_unset(struct envlist *e, const char *name)
+{
+    ssize_t i = env_find(e, name);
+    if (i < 0)
+        return false;
+    free(e->v[i].name);
+    free(e->v[i].value);
+    memmove(&e->v[i], &e->v[i + 1], (e->n - (size_t)i - 1) * sizeof *e->v);
+    e->n--;
+    return true;
+}
+
+const char *env_get(const struct envlist *e, const char *name)
+{
+    ssize_t i = env_find(e, name);
+    return i < 0 ? NULL : e->v[i].value;
+}
+
+static int cmp_var(const void *a, const void *b)
+{
+    return strcmp(((const struct envvar *)a)->name, ((const struct envvar *)b)->name);
+}
+
+void env_sort(struct envlist *e)
+{
+    if (e->n > 1)
+        qsort(e->v, e->n, sizeof *e->v, cmp_var);
+}
+
+void env_free(struct envlist *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        free(e->v[i].name);
+        free(e->v[i].value);
+    }
+    free(e->v);
+    e->v = NULL;
+    e->n = e->cap = 0;
+}
+
+void env_from_environ(struct envlist *e, char *const *envp)
+{
+    for (; envp && *envp; envp++) {
+        const char *eq = strchr(*envp, '=');
+        if (!eq || eq == *envp)
+            continue;
+        size_t nl = (size_t)(eq - *envp);
+        char *name = xmalloc(nl + 1);
+        memcpy(name, *envp, nl);
+        name[nl] = '\0';
+        env_set(e, name, eq + 1);
+        free(name);
+    }
+}
+
+char **env_to_environ(const struct envlist *e)
+{
+    char **out = xmalloc((e->n + 1) * sizeof *out);
+    for (size_t i = 0; i < e->n; i++) {
+        size_t nl = strlen(e->v[i].name), vl = strlen(e->v[i].value);
+        out[i] = xmalloc(nl + vl + 2);
+        memcpy(out[i], e->v[i].name, nl);
+        out[i][nl] = '=';
+        memcpy(out[i] + nl + 1, e->v[i].value, vl + 1);
+    }
+    out[e->n] = NULL;
+    return out;
+}
+
+void env_free_environ(char **envp)
+{
+    for (char **p = envp; p && *p; p++)
+        free(*p);
+    free(envp);
+}
+
+/* ---- names ---- */
+
+bool cenv_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 0 && n <= NAME_MAX && name[0] != '.' && !strchr(name, '/') && !strchr(name, '=');
+}
+
+bool cenv_name_private(const char *name)
+{
+    static const char *const priv[] = {"HOME", "USER", "GROUP", "UID", "GID", "SHELL"};
+    for (size_t i = 0; i < sizeof priv / sizeof *priv; i++)
+        if (strcmp(name, priv[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_alpha_(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static bool is_alnum_(unsigned char c)
+{
+    return is_alpha_(c) || (c >= '0' && c <= '9');
+}
+
+bool sh_name_ok(const char *name)
+{
+    if (!is_alpha_((unsigned char)name[0]))
+        return false;
+    for (const char *c = name + 1; *c; c++)
+        if (!is_alnum_((unsigned char)*c))
+            return false;
+    return true;
+}
+
+void sh_name_sanitize(struct buf *out, const char *name)
+{
+    if (!is_alpha_((unsigned char)name[0]))
+        buf_addc(out, '_');
+    for (const char *c = name; *c; c++)
+        buf_addc(out, is_alnum_((unsigned char)*c) ? *c : '_');
+}
+
+/* ---- quoting ---- */
+
+void sh_quote(struct buf *out, const char *s, size_t len)
+{
+    /* Inside single quotes every byte but ' is literal in every POSIX shell; a ' closes the
+     * quote, is written escaped, and the quote reopens. */
+    buf_addc(out, '\'');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\'')
+            buf_adds(out, "'\\''");
+        else
+            buf_addc(out, s[i]);
+    }
+    buf_addc(out, '\'');
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if the byte there starts none. */
+static size_t utf8_len(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned int min;
+    unsigned int cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2, min = 0x80, cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3, min = 0x800, cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (avail < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+void json_quote(struct buf *out, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    buf_addc(out, '"');
+    for (size_t i = 0; i < len;) {
+        unsigned char c = u[i];
+        if (c == '"' || c == '\\') {
+            buf_addc(out, '\\');
+            buf_addc(out, (char)c);
+            i++;
+        } else if (c == '\n') {
+            buf_adds(out, "\\n"), i++;
+        } else if (c == '\t') {
+            buf_adds(out, "\\t"), i++;
+        } else if (c == '\r') {
+            buf_adds(out, "\\r"), i++;
+        } else if (c < 0x20 || c == 0x7f) {
+            buf_addf(out, "\\u%04x", c), i++;
+        } else {
+            size_t n = utf8_len(u + i, len - i);
+            if (n == 0) {
+                buf_addf(out, "\\u%04x", 0xdc00 + c);
+                i++;
+            } else {
+                buf_add(out, u + i, n);
+                i += n;
+            }
+        }
+    }
+    buf_addc(out, '"');
+}
+
+/* ---- JSON reading (objects of strings, as json_dump writes them) ---- */
+
+struct jp {
+    const char *s;
+    size_t len, i;
+};
+
+static void jp_ws(struct jp *p)
+{
+    while (p->i < p->len && (p->s[p->i] == ' ' || p->s[p->i] == '\n' || p->s[p->i] == '\t' || p->s[p->i] == '\r'))
+        p->i++;
+}
+
+static bool jp_hex4(struct jp *p, unsigned int *v)
+{
+    if (p->len - p->i < 4)
+        return false;
+    *v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = p->s[p->i++];
+        *v <<= 4;
+        if (c >= '0' && c <= '9')
+            *v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            *v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            *v |= (unsigned)(c - 'A' + 10);
+        else
+            return false;
+    }
+    return true;
+}
+
+static void put_utf8(struct buf *b, unsigned int cp)
+{
+    if (cp < 0x80) {
+        buf_addc(b, (char)cp);
+    } else if (cp < 0x800) {
+        buf_addc(b, (char)(0xc0 | (cp >> 6)));
+        buf_addc(b, (char)(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+        buf_addc(b, (char)(0xe0 | (cp >> 12)));
+        buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+        buf_addc(b, (char)(0x80 | (cp & 0x3f)));
+    } else {
+        buf_addc(b, (char)(0xf0 | (cp >> 18)));
+        buf_addc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+        buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+        buf_addc(b, (char)(0x80 | (cp & 0x3f)));
+    }
+}
+
+/* A string into out; NUL (\u0000) is refused since no variable can hold it. */
+static bool jp_string(struct jp *p, struct buf *out)
+{
+    if (p->i >= p->len || p->s[p->i] != '"')
+        return false;
+    p->i++;
+    while (p->i < p->len) {
+        unsigned char c = (unsigned char)p->s[p->i++];
+        if (c == '"') {
+            buf_cstr(out);
+            return true;
+        }
+        if (c < 0x20)
+            return false;
+        if (c != '\\') {
+            buf_addc(out, (char)c);
+            continue;
+        }
+        if (p->i >= p->len)
+            return false;
+        char e = p->s[p->i++];
+        unsigned int cp, lo;
+        switch (e) {
+        case '"': case '\\': case '/': buf_addc(out, e); break;
+        case 'b': buf_addc(out, '\b'); break;
+        case 'f': buf_addc(out, '\f'); break;
+        case 'n': buf_addc(out, '\n'); break;
+        case 'r': buf_addc(out, '\r'); break;
+        case 't': buf_addc(out, '\t'); break;
+        case 'u':
+            if (!jp_hex4(p, &cp) || cp == 0)
+                return false;
+            if (cp >= 0xd800 && cp <= 0xdbff && p->len - p->i >= 6 && p->s[p->i] == '\\' &&
+                p->s[p->i + 1] == 'u') {
+                size_t save = p->i;
+                p->i += 2;
+                if (jp_hex4(p, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
+                    put_utf8(out, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
+                    break;
+                }
+                p->i = save;
+            }
+            if (cp >= 0xdc80 && cp <= 0xdcff)
+                buf_addc(out, (char)(cp - 0xdc00)); /* an escaped raw byte */
+            else if (cp >= 0xd800 && cp <= 0xdfff)
+                return false;
+            else
+                put_utf8(out, cp);
+            break;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+bool json_parse_env(const char *text, size_t len, struct envlist *out)
+{
+    struct jp p = {text, len, 0};
+    struct buf name = {0}, value = {0};
+    bool ok = false;
+    jp_ws(&p);
+    if (p.i >= p.len || p.s[p.i++] != '{')
+        goto done;
+    jp_ws(&p);
+    if (p.i < p.len && p.s[p.i] == '}') {
+        p.i++;
+    } else {
+        for (;;) {
+            name.len = value.len = 0;
+            jp_ws(&p);
+            if (!jp_string(&p, &name))
+                goto done;
+            jp_ws(&p);
+            if (p.i >= p.len || p.s[p.i++] != ':')
+                goto done;
+            jp_ws(&p);
+            if (!jp_string(&p, &value))
+                goto done;
+            env_set(out, name.p, value.p);
+            jp_ws(&p);
+            if (p.i < p.len && p.s[p.i] == ',') {
+                p.i++;
+                continue;
+            }
+            if (p.i < p.len && p.s[p.i] == '}') {
+                p.i++;
+                break;
+            }
+            goto done;
+        }
+    }
+    jp_ws(&p);
+    ok = p.i == p.len;
+done:
+    buf_free(&name);
+    buf_free(&value);
+    return ok;
+}
+
+/* ---- dumps ---- */
+
+static bool exportable(const char *name)
+{
+    return cenv_name_ok(name) && !cenv_name_private(name);
+}
+
+void sh_dump(struct buf *out, const struct envlist *e)
+{
+    struct buf nm = {0};
+    for (size_t i = 0; i < e->n; i++) {
+        const char *name = e->v[i].name;
+        if (!exportable(name))
+            continue;
+        nm.len = 0;
+        sh_name_sanitize(&nm, name);
+        /* a sanitized name never overrides a variable that really has that name */
+        if (!sh_name_ok(name) && env_get(e, buf_cstr(&nm)))
+            continue;
+        buf_adds(out, "export ");
+        buf_add(out, nm.p, nm.len);
+        buf_addc(out, '=');
+        sh_quote(out, e->v[i].value, strlen(e->v[i].value));
+        buf_addc(out, '\n');
+    }
+    buf_free(&nm);
+}
+
+void json_dump(struct buf *out, const struct envlist *e)
+{
+    bool first = true;
+    buf_addc(out, '{');
+    for (size_t i = 0; i < e->n; i++) {
+        if (!exportable(e->v[i].name))
+            continue;
+        if (!first)
+            buf_adds(out, ", ");
+        first = false;
+        json_quote(out, e->v[i].name, strlen(e->v[i].name));
+        buf_adds(out, ": ");
+        json_quote(out, e->v[i].value, strlen(e->v[i].value));
+    }
+    buf_adds(out, "}\n");
+}
+
+/* ---- files ---- */
+
+void cenv_paths_for(struct cenv_paths *p, const char *base)
+{
+    snprintf(p->dir, sizeof p->dir, "%s", base);
+    snprintf(p->sh, sizeof p->sh, "%s.sh", base);
+    snprintf(p->json, sizeof p->json, "%s.json", base);
+}
+
+void cenv_locate(struct cenv_paths *p)
+{
+    struct stat st;
+    cenv_paths_for(p, stat(CENV_RUN_BASE ".sh", &st) == 0 ? CENV_RUN_BASE : CENV_ETC_BASE);
+}
+
+gid_t cenv_group(void)
+{
+    struct group *g = getgrnam(CENV_GROUP);
+    return g ? g->gr_gid : 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cenv_read_dir(const char *dir, struct envlist *out)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        int e = errno;
+        close(dfd);
+        errno = e;
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue; /* ., .., and atomic_write's temporary files */
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            names = xrealloc(names, cap * sizeof *names);
+        }
+        names[n++] = xstrdup(de->d_name);
+        errno = 0;
+    }
+    int rc = errno ? -1 : 0;
+    int saved = errno;
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
+    struct buf val = {0};
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct stat st;
+        if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (!cenv_name_ok(names[i])) {
+            cenv_warn("%s/%s: not a valid variable name, skipped", dir, names[i]);
+            continue;
+        }
+        int fd = openat(dfd, names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0) {
+            cenv_warn("%s/%s: %s", dir, names[i], strerror(errno));
+            continue;
+        }
+        val.len = 0;
+        char tmp[8192];
+        ssize_t r;
+        bool big = false;
+        while ((r = read(fd, tmp, sizeof tmp)) != 0) {
+            if (r < 0) {
+                if (errno == EINTR)
+                    continue;
+                break;
+            }
+            if (val.len + (size_t)r > CENV_MAX_VALUE) {
+                big = true;
+                break;
+            }
+            buf_add(&val, tmp, (size_t)r);
+        }
+        int rerr = r < 0 ? errno : 0;
+        close(fd);
+        if (rerr) {
+            cenv_warn("%s/%s: %s", dir, names[i], strerror(rerr));
+            continue;
+        }
+        if (big) {
+            cenv_warn("%s/%s: larger than %d bytes, skipped", dir, names[i], CENV_MAX_VALUE);
+            continue;
+        }
+        if (memchr(val.p ? val.p : "", '\0', val.len)) {
+            cenv_warn("%s/%s: contains a NUL byte, skipped", dir, names[i]);
+            continue;
+        }
+        if (val.len && val.p[val.len - 1] == '\n')
+            val.len--;
+        env_set(out, names[i], buf_cstr(&val));
+    }
+    buf_free(&val);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    errno = saved;
+    return rc;
+}
+
+/* Same content already there? Then there is nothing to write (and a read-only file is fine). */
+static bool same_content(const char *path, const char *data, size_t len)
+{
+    struct buf cur = {0};
+    bool same = read_file(path, &cur, len + 1) == 0 && cur.len == len &&
+                (len == 0 || memcmp(cur.p, data, len) == 0);
+    buf_free(&cur);
+    return same;
+}
+
+int cenv_write_var(const char *dir, const char *name, const char *value)
+{
+    if (!cenv_name_ok(name)) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct buf path = {0};
+    buf_addf(&path, "%s/%s", dir, name);
+    size_t len = strlen(value);
+    int rc = 0;
+    if (!same_content(buf_cstr(&path), value, len))
+        rc = atomic_write(path.p, value, len, 0600, (uid_t)-1, (gid_t)-1);
+    int e = errno;
+    buf_free(&path);
+    errno = e;
+    return rc;
+}
+
+static int write_dump(const char *path, struct buf *text, gid_t gid)
+{
+    struct stat st;
+    if (same_content(path, text->p, text->len) && stat(path, &st) == 0 &&
+        (st.st_mode & 07777) == 0640 && st.st_uid == 0 && st.st_gid == gid)
+        return 0;
+    return atomic_write(path, text->p, text->len, 0640, 0, gid);
+}
+
+int cenv_write_dumps(const struct cenv_paths *p, const struct envlist *e)
+{
+    struct envlist sorted = {0};
+    for (size_t i = 0; i < e->n; i++)
+        env_set(&sorted, e->v[i].name, e->v[i].value);
+    env_sort(&sorted);
+    gid_t gid = cenv_group();
+    struct buf sh = {0}, js = {0};
+    sh_dump(&sh, &sorted);
+    json_dump(&js, &sorted);
+    int rc = write_dump(p->sh, &sh, gid);
+    int e1 = errno;
+    if (rc == 0) {
+        rc = write_dump(p->json, &js, gid);
+        e1 = errno;
+    }
+    buf_free(&sh);
+    buf_free(&js);
+    env_free(&sorted);
+    errno = e1;
+    return rc;
+}
+
+int cenv_export(const struct cenv_paths *p, const struct envlist *e)
+{
+    if (mkdir(p->dir, 0700) < 0 && errno != EEXIST)
+        return -1;
+    for (size_t i = 0; i < e->n; i++) {
+        const char *name = e->v[i].name;
+        if (!exportable(name))
+            continue;
+        if (cenv_write_var(p->dir, name, e->v[i].value) < 0)
+            return -1;
+    }
+    return cenv_write_dumps(p, e);
+}

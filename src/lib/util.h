@@ -1,0 +1,51 @@
+/* Small helpers shared by every cinit program: messages, buffers, numbers, atomic files. */
+#ifndef CINIT_UTIL_H
+#define CINIT_UTIL_H
+
+#include <stddef.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#ifndef CINIT_VERSION
+#define CINIT_VERSION "0.0.0"
+#endif
+
+/* The program name used in messages; each main() sets it first. */
+extern const char *progname;
+
+void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer; on allocation failure the program exits (nothing sensible to do). */
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+void buf_add(struct buf *b, const void *data, size_t n);
+void buf_addc(struct buf *b, char c);
+void buf_adds(struct buf *b, const char *s);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* NUL-terminates without counting the NUL in len. */
+const char *buf_cstr(struct buf *b);
+void buf_free(struct buf *b);
+
+void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Parse a whole decimal number in [min, max]; false on anything else (sign junk, overflow). */
+bool parse_long(const char *s, long min, long max, long *out);
+/* Parse a duration in seconds ("30", "0.5", "2.25"): returns milliseconds, false if malformed. */
+bool parse_seconds_ms(const char *s, long max_seconds, long *ms);
+
+/* Write data to path atomically: a temporary file beside it, fchmod/fchown, rename.
+ * owner/group of (uid_t)-1/(gid_t)-1 leave them unchanged. 0 or -1 with errno set. */
+int atomic_write(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
+
+/* Read a whole file (at most max bytes, else EFBIG); 0 or -1 with errno set. */
+int read_file(const char *path, struct buf *out, size_t max);
+
+/* write(2) all of it, retrying on EINTR and short writes. */
+int write_all(int fd, const void *data, size_t len);
+
+#endif
