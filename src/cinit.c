@@ -318,9 +318,10 @@ static pid_t spawn(char *const argv[], bool foreground)
         int e = errno;
         struct buf b = {0};
         join_argv(&b, argv);
+        int st = exec_failure_status(argv[0], e);
         fprintf(stderr, "*** ERROR: %s: %s\n", buf_cstr(&b),
-                e == ENOENT ? "command not found" : e == EACCES ? "permission denied" : strerror(e));
-        _exit(e == ENOENT ? 127 : 126);
+                st == 127 ? "command not found" : e == EACCES ? "permission denied" : strerror(e));
+        _exit(st);
     }
     env_free_environ(envp);
     return pid;

@@ -188,8 +188,7 @@ void sh_quote(struct buf *out, const char *s, size_t len)
     buf_addc(out, '\'');
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if the byte there starts none. */
-static size_t utf8_len(const unsigned char *s, size_t avail)
+size_t utf8_len(const unsigned char *s, size_t avail)
 {
     unsigned char c = s[0];
     size_t n;
@@ -576,14 +575,18 @@ int cenv_write_var(const char *dir, const char *name, const char *value)
         errno = EINVAL;
         return -1;
     }
-    struct buf path = {0};
+    struct buf path = {0}, data = {0};
     buf_addf(&path, "%s/%s", dir, name);
-    size_t len = strlen(value);
+    buf_adds(&data, value);
+    /* the reader strips one trailing newline, so a value that ends in one gets another */
+    if (data.len && data.p[data.len - 1] == '\n')
+        buf_addc(&data, '\n');
     int rc = 0;
-    if (!same_content(buf_cstr(&path), value, len))
-        rc = atomic_write(path.p, value, len, 0600, (uid_t)-1, (gid_t)-1);
+    if (!same_content(buf_cstr(&path), data.p, data.len))
+        rc = atomic_write(path.p, data.p, data.len, 0600, (uid_t)-1, (gid_t)-1);
     int e = errno;
     buf_free(&path);
+    buf_free(&data);
     errno = e;
     return rc;
 }

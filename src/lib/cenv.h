@@ -43,11 +43,14 @@ bool cenv_name_ok(const char *name);
 bool cenv_name_private(const char *name);
 /* A POSIX shell identifier: [A-Za-z_][A-Za-z0-9_]* */
 bool sh_name_ok(const char *name);
-/* Every other byte becomes '_', and a leading digit gets a '_' before it. */
+/* Every other byte becomes '_', and a name that does not start with a letter or '_' gets a '_' before it. */
 void sh_name_sanitize(struct buf *out, const char *name);
 
 /* 'value' for any byte string: the shell gives back the same bytes. */
 void sh_quote(struct buf *out, const char *s, size_t len);
+/* Length of the valid UTF-8 sequence at s (1-4; avail > 0 bytes there), or 0 if the byte there
+ * starts none (overlong forms, surrogates and code points past U+10FFFF are invalid). */
+size_t utf8_len(const unsigned char *s, size_t avail);
 /* "value" as JSON: control characters escaped, valid UTF-8 kept, every byte of invalid UTF-8
  * as a lone surrogate \udc80-\udcff (Python's surrogateescape), so that nothing is lost. */
 void json_quote(struct buf *out, const char *s, size_t len);

@@ -219,7 +219,8 @@ int atomic_write(const char *path, const void *data, size_t len, mode_t mode, ui
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
     buf_add(&tmp, path, dirlen);
-    buf_addf(&tmp, ".%s.%ld.XXXXXX", path + dirlen, (long)getpid());
+    /* at most 200 bytes of the name, so that the temporary name fits NAME_MAX too */
+    buf_addf(&tmp, ".%.200s.%ld.XXXXXX", path + dirlen, (long)getpid());
     char *name = (char *)buf_cstr(&tmp);
     int fd = mkostemp(name, O_CLOEXEC);
     if (fd < 0) {
@@ -253,4 +254,37 @@ fail:
     }
     buf_free(&tmp);
     return rc;
+}
+
+int exec_failure_status(const char *cmd, int err)
+{
+    if (err == ENOENT)
+        return 127;
+    if (err != EACCES || strchr(cmd, '/'))
+        return 126;
+    /* glibc's execvp reports EACCES when any directory of PATH was unreadable, even when the
+     * command is in none of them; a shell says "not found" then, and so do we. */
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/bin:/usr/bin";
+    struct buf b = {0};
+    int status = 127;
+    for (const char *p = path;; p++) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        b.len = 0;
+        buf_add(&b, n ? p : ".", n ? n : 1);
+        buf_addc(&b, '/');
+        buf_adds(&b, cmd);
+        struct stat st;
+        if (stat(buf_cstr(&b), &st) == 0 && !S_ISDIR(st.st_mode)) {
+            status = 126;
+            break;
+        }
+        if (!end)
+            break;
+        p = end;
+    }
+    buf_free(&b);
+    return status;
 }

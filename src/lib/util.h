@@ -48,4 +48,9 @@ int read_file(const char *path, struct buf *out, size_t max);
 /* write(2) all of it, retrying on EINTR and short writes. */
 int write_all(int fd, const void *data, size_t len);
 
+/* The exit status a shell gives when execvp(cmd) failed with err: 127 when no such command
+ * exists (also when execvp says EACCES only because a directory of PATH cannot be searched),
+ * 126 when it exists but cannot be executed. */
+int exec_failure_status(const char *cmd, int err);
+
 #endif
