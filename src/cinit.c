@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -55,7 +56,11 @@ struct child {
 };
 static struct child main_cmd, runsvdir, script;
 static pid_t watch[MAX_WATCH];
+static char watch_service[MAX_WATCH][NAME_MAX + 1]; /* the service of each watched runsv */
 static size_t nwatch;
+/* one more fd for the loop to wait on, and what to do when it is readable */
+static int extra_fd = -1;
+static void (*extra_ready)(void);
 static bool have_children = true;
 
 static int stop_signal;     /* the first TERM/INT/QUIT */
@@ -245,8 +250,8 @@ static bool wait_until(bool (*cond)(void), long deadline)
                 return false;
             timeout = left > INT_MAX ? INT_MAX : (int)left;
         }
-        struct pollfd p = {.fd = sfd, .events = POLLIN};
-        int n = poll(&p, 1, timeout);
+        struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = extra_fd, .events = POLLIN}};
+        int n = poll(p, extra_fd >= 0 ? 2 : 1, timeout);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -254,6 +259,10 @@ static bool wait_until(bool (*cond)(void), long deadline)
         }
         if (n == 0)
             continue; /* the deadline check above decides */
+        if (extra_fd >= 0 && (p[1].revents & POLLIN))
+            extra_ready();
+        if (!(p[0].revents & POLLIN))
+            continue;
         struct signalfd_siginfo si[16];
         ssize_t r = read(sfd, si, sizeof si);
         if (r < 0) {
@@ -629,6 +638,72 @@ static void start_runit(void)
         info("Runit started as PID %ld", (long)runsvdir.pid);
 }
 
+/* Is the service down, its ./run and ./finish done? */
+static bool service_down(const char *name)
+{
+    char path[PATH_MAX], st[16];
+    if (snprintf(path, sizeof path, "%s/%s/supervise/stat", SERVICE_DIR, name) >= (int)sizeof path)
+        return false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, st, sizeof st);
+    close(fd);
+    return n >= 4 && memcmp(st, "down", 4) == 0;
+}
+
+/* runsv sleeps a whole second after a service that ran for less than a second ends, before it
+ * exits: a container stopped soon after it started would wait for that sleep. Once the service
+ * is down there is nothing left for its runsv to do, so it is killed (its log service, if any,
+ * then reads to the end of its pipe and exits, or gets TERM with the rest). */
+static void kill_idle_runsv(void)
+{
+    char buf[4096];
+    while (extra_fd >= 0 && read(extra_fd, buf, sizeof buf) > 0)
+        ; /* the events only say "look again" */
+    for (size_t i = 0; i < nwatch; i++)
+        if (watch[i] && watch_service[i][0] && service_down(watch_service[i])) {
+            debug("service %s is down: stopping its runsv", watch_service[i]);
+            if (kill(watch[i], SIGKILL) < 0 && errno != ESRCH)
+                warning("cannot stop runsv %ld: %s", (long)watch[i], strerror(errno));
+            watch_service[i][0] = '\0';
+        }
+}
+
+/* Watch each runsv's supervise directory, where it renames a new status into place whenever
+ * the service changes state. Without inotify, runsv is left to exit by itself. */
+static void watch_supervise(void)
+{
+    extra_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (extra_fd < 0) {
+        debug("inotify: %s", strerror(errno));
+        return;
+    }
+    extra_ready = kill_idle_runsv;
+    for (size_t i = 0; i < nwatch; i++) {
+        char path[PATH_MAX], cmd[NAME_MAX + 16];
+        watch_service[i][0] = '\0';
+        snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)watch[i]);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, cmd, sizeof cmd - 1);
+        close(fd);
+        /* "runsv\0NAME\0": runsvdir starts each runsv with the service's name, in SERVICE_DIR */
+        if (n <= 6 || memcmp(cmd, "runsv", 6) != 0)
+            continue;
+        cmd[n] = '\0';
+        const char *name = cmd + 6;
+        if (!*name || strchr(name, '/') || strlen(name) > NAME_MAX)
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s/supervise", SERVICE_DIR, name) >= (int)sizeof path ||
+            inotify_add_watch(extra_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+            continue;
+        memcpy(watch_service[i], name, strlen(name) + 1);
+    }
+    kill_idle_runsv(); /* what went down before the watches were in place */
+}
+
 static void stop_runit(void)
 {
     if (!running(&runsvdir))
@@ -647,12 +722,21 @@ static void stop_runit(void)
     pid_t self = getpid();
     nwatch = 0;
     for (size_t i = 0; i < n && nwatch < MAX_WATCH; i++)
-        if (v[i].ppid == self && (strcmp(v[i].comm, "runsv") == 0 || strcmp(v[i].comm, "runsvdir") == 0))
+        if (v[i].ppid == self && (strcmp(v[i].comm, "runsv") == 0 || strcmp(v[i].comm, "runsvdir") == 0)) {
+            memcpy(watch_service[nwatch], v[i].comm, strlen(v[i].comm) + 1);
             watch[nwatch++] = v[i].pid;
+        }
     free(v);
-    for (size_t i = 0; i < nwatch; i++)
-        if (kill(watch[i], SIGTERM) < 0 && errno != ESRCH)
+    for (size_t i = 0; i < nwatch; i++) {
+        /* A child still called runsvdir was forked but has not become runsv yet: it has
+         * started nothing, and a TERM now would only reach the handler it inherited and be
+         * lost, so it is killed. A runsv holds TERM blocked until it can act on it. */
+        bool unborn = strcmp(watch_service[i], "runsvdir") == 0;
+        watch_service[i][0] = '\0';
+        if (kill(watch[i], unborn ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
             warning("cannot stop runsv %ld: %s", (long)watch[i], strerror(errno));
+    }
+    watch_supervise();
     if (!wait_until(watched_gone, deadline)) {
         warning("runit services still up after %ld ms: killing them", kill_process_ms);
         for_each_service("", 'k');
@@ -663,6 +747,10 @@ static void stop_runit(void)
             for (size_t i = 0; i < nwatch; i++)
                 if (watch[i] && kill(watch[i], SIGKILL) < 0 && errno != ESRCH)
                     warning("cannot kill runsv %ld: %s", (long)watch[i], strerror(errno));
+    }
+    if (extra_fd >= 0) {
+        close(extra_fd);
+        extra_fd = -1;
     }
     nwatch = 0;
 }

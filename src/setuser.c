@@ -1,4 +1,5 @@
 /* setuser: run a command as another user, after making sure that root cannot come back. */
+#include "idfile.h"
 #include "util.h"
 
 #include <errno.h>
@@ -12,11 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Files only, parsed here rather than through NSS: a static build then finds the same users as a
- * dynamic one (static glibc cannot load NSS modules reliably), and containers have no other
- * source of users anyway. */
-#define PASSWD_FILE "/etc/passwd"
-#define GROUP_FILE "/etc/group"
 
 struct target {
     uid_t uid;
@@ -44,59 +40,13 @@ static void usage(FILE *f)
             "be executed.\n");
 }
 
-/* Split a line into exactly n ':'-separated fields, in place. */
-static bool split_fields(char *line, char **f, int n)
-{
-    for (int i = 0; i < n; i++) {
-        f[i] = line;
-        char *c = strchr(line, ':');
-        if (i == n - 1)
-            return c == NULL;
-        if (!c)
-            return false;
-        *c = '\0';
-        line = c + 1;
-    }
-    return false;
-}
-
-static bool parse_id(const char *s, unsigned long *id)
-{
-    long v;
-    /* (uid_t)-1 means "unchanged" to the kernel, so it is no id */
-    if (!parse_long(s, 0, (long)UINT32_MAX - 1, &v))
-        return false;
-    *id = (unsigned long)v;
-    return true;
-}
-
-/* Iterate over the lines of a file of ':' records: calls fn with the fields of every well-formed
- * line until fn returns true. A missing file has no records; other errors are fatal. */
+/* A read error is fatal: deciding who a command runs as from half a file is not safe. */
 static bool scan(const char *path, int nfields, bool (*fn)(char **f, void *arg), void *arg)
 {
-    FILE *fp = fopen(path, "re");
-    if (!fp) {
-        if (errno == ENOENT)
-            return false;
+    int r = idfile_scan(path, nfields, fn, arg);
+    if (r < 0)
         die(1, "%s: %s", path, strerror(errno));
-    }
-    char *line = NULL, *f[7];
-    size_t cap = 0;
-    ssize_t n;
-    bool found = false;
-    while (!found && (n = getline(&line, &cap, fp)) >= 0) {
-        if (n > 0 && line[n - 1] == '\n')
-            line[--n] = '\0';
-        if (n == 0 || line[0] == '#' || (size_t)n != strlen(line))
-            continue;
-        if (split_fields(line, f, nfields))
-            found = fn(f, arg);
-    }
-    if (ferror(fp))
-        die(1, "%s: %s", path, strerror(errno));
-    free(line);
-    fclose(fp);
-    return found;
+    return r == 1;
 }
 
 struct pwquery {
@@ -109,7 +59,7 @@ static bool match_passwd(char **f, void *arg)
 {
     struct pwquery *q = arg;
     unsigned long uid, gid;
-    if (!parse_id(f[2], &uid) || !parse_id(f[3], &gid))
+    if (!id_parse(f[2], &uid) || !id_parse(f[3], &gid))
         return false;
     if (q->name ? strcmp(f[0], q->name) != 0 : uid != q->uid)
         return false;
@@ -130,7 +80,7 @@ struct grquery {
 static bool match_group_name(char **f, void *arg)
 {
     struct grquery *q = arg;
-    return strcmp(f[0], q->name) == 0 && parse_id(f[2], &q->gid);
+    return strcmp(f[0], q->name) == 0 && id_parse(f[2], &q->gid);
 }
 
 static void add_group(struct target *t, gid_t g)
@@ -147,7 +97,7 @@ static bool collect_member(char **f, void *arg)
 {
     struct target *t = arg;
     unsigned long gid;
-    if (!parse_id(f[2], &gid))
+    if (!id_parse(f[2], &gid))
         return false;
     for (char *m = f[3], *end; *m; m = end) {
         end = strchr(m, ',');
@@ -173,7 +123,7 @@ static void resolve(char *spec, struct target *t)
     unsigned long id;
     /* a name first, as docker does: a user called "1000" is found by name */
     if (!scan(PASSWD_FILE, 7, match_passwd, &q)) {
-        if (!parse_id(spec, &id))
+        if (!id_parse(spec, &id))
             die(1, "user '%s' not found in %s", spec, PASSWD_FILE);
         q.name = NULL;
         q.uid = id;
@@ -186,7 +136,7 @@ static void resolve(char *spec, struct target *t)
     if (group) {
         struct grquery g = {group, 0};
         if (!scan(GROUP_FILE, 4, match_group_name, &g)) {
-            if (!parse_id(group, &id))
+            if (!id_parse(group, &id))
                 die(1, "group '%s' not found in %s", group, GROUP_FILE);
             g.gid = id;
         }

@@ -1,9 +1,9 @@
 #include "cenv.h"
+#include "idfile.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -463,8 +463,8 @@ void cenv_locate(struct cenv_paths *p)
 
 gid_t cenv_group(void)
 {
-    struct group *g = getgrnam(CENV_GROUP);
-    return g ? g->gr_gid : 0;
+    gid_t gid;
+    return group_gid(CENV_GROUP, &gid) == 1 ? gid : 0;
 }
 
 static int cmp_str(const void *a, const void *b)

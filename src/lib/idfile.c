@@ -1,0 +1,83 @@
+#include "idfile.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Split a line into exactly n ':'-separated fields, in place. */
+static bool split_fields(char *line, char **f, int n)
+{
+    for (int i = 0; i < n; i++) {
+        f[i] = line;
+        char *c = strchr(line, ':');
+        if (i == n - 1)
+            return c == NULL;
+        if (!c)
+            return false;
+        *c = '\0';
+        line = c + 1;
+    }
+    return false;
+}
+
+bool id_parse(const char *s, unsigned long *id)
+{
+    long v;
+    if (!parse_long(s, 0, (long)UINT32_MAX - 1, &v))
+        return false;
+    *id = (unsigned long)v;
+    return true;
+}
+
+int idfile_scan(const char *path, int nfields, bool (*fn)(char **f, void *arg), void *arg)
+{
+    FILE *fp = fopen(path, "re");
+    if (!fp)
+        return errno == ENOENT ? 0 : -1;
+    char *line = NULL, *f[8];
+    size_t cap = 0;
+    ssize_t n;
+    bool found = false;
+    if (nfields > 8)
+        nfields = 8;
+    while (!found && (n = getline(&line, &cap, fp)) >= 0) {
+        if (n > 0 && line[n - 1] == '\n')
+            line[--n] = '\0';
+        if (n == 0 || line[0] == '#' || (size_t)n != strlen(line))
+            continue;
+        if (split_fields(line, f, nfields))
+            found = fn(f, arg);
+    }
+    int err = ferror(fp) ? errno : 0;
+    free(line);
+    fclose(fp);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return found;
+}
+
+struct grq {
+    const char *name;
+    unsigned long gid;
+};
+
+static bool match_group(char **f, void *arg)
+{
+    struct grq *q = arg;
+    return strcmp(f[0], q->name) == 0 && id_parse(f[2], &q->gid);
+}
+
+int group_gid(const char *name, gid_t *gid)
+{
+    struct grq q = {name, 0};
+    int r = idfile_scan(GROUP_FILE, 4, match_group, &q);
+    if (r == 1)
+        *gid = (gid_t)q.gid;
+    return r;
+}
