@@ -1,0 +1,56 @@
+# The cinit/base image (DESIGN.md §2, README "The image").
+#   make rootfs   fresh debootstrap --variant=minbase of SUITE from MIRROR, normalized and
+#                 reproducible: $(BUILD)/rootfs-SUITE.tar (+ .packages, .log), imported as
+#                 ROOTFS_IMAGE:SUITE (tools/mkrootfs, tools/mkimage import)
+#   make image    IMAGE:SUITE (and IMAGE:latest for DEFAULT_SUITE) from the Dockerfile; builds
+#                 the rootfs first when there is none (tools/mkimage build)
+# Both install what the host lacks (tools/deps/image; docker.io) and start a Docker engine when
+# none answers (tools/ensure-docker).
+# Variables (all can be given on the command line):
+#   SUITE            trixie (default), bookworm; Ubuntu noble, jammy (need MIRROR and KEYRING)
+#   MIRROR           archive URL; default: the one the host's apt sources name (tools/host-mirror)
+#   KEYRING          keyring file that signs MIRROR (default: Debian's, from debian-archive-keyring)
+#   SECURITY_MIRROR  archive of SUITE-security (default: the host's when MIRROR is; none: leave out)
+#   IMAGE            cinit/base          ROOTFS_IMAGE   cinit/rootfs
+#   TAGS             the tags of IMAGE to set: SUITE, plus latest for DEFAULT_SUITE
+#   WITH_SSHD        yes: add openssh-server and a disabled sshd service (default no)
+#   DOCKER_BUILD_FLAGS   extra docker build flags, e.g. --no-cache
+#   SOURCE_DATE_EPOCH    clamp for the rootfs' timestamps (default: the date of MIRROR's InRelease)
+SUITE ?= trixie
+DEFAULT_SUITE ?= trixie
+MIRROR ?=
+KEYRING ?=
+SECURITY_MIRROR ?=
+IMAGE ?= cinit/base
+ROOTFS_IMAGE ?= cinit/rootfs
+TAGS ?= $(SUITE) $(if $(filter $(DEFAULT_SUITE),$(SUITE)),latest)
+WITH_SSHD ?= no
+DOCKER_BUILD_FLAGS ?=
+
+ROOTFS_TAR = $(BUILD)/rootfs-$(SUITE).tar
+
+.PHONY: rootfs image deps-image
+deps-image:
+	@tools/ensure-packages image
+
+rootfs: deps-image
+	@echo "[rootfs] 1/2 $(SUITE): debootstrap"
+	@MIRROR='$(MIRROR)' KEYRING='$(KEYRING)' SECURITY_MIRROR='$(SECURITY_MIRROR)' \
+	    tools/mkrootfs '$(SUITE)' '$(ROOTFS_TAR)'
+	@echo "[rootfs] 2/2 $(SUITE): docker import"
+	@tools/ensure-docker
+	@tools/mkimage import '$(ROOTFS_TAR)' '$(ROOTFS_IMAGE):$(SUITE)'
+
+image:
+	@tools/ensure-docker
+	@if [ -s '$(ROOTFS_TAR)' ]; then \
+	    echo "[image] 1/2 $(SUITE): rootfs $(ROOTFS_TAR) (make rootfs makes a fresh one)"; \
+	    tools/mkimage import '$(ROOTFS_TAR)' '$(ROOTFS_IMAGE):$(SUITE)'; \
+	else \
+	    echo "[image] 1/2 $(SUITE): no rootfs yet: make rootfs"; \
+	    $(MAKE) --no-print-directory rootfs; \
+	fi
+	@echo "[image] 2/2 $(SUITE): docker build"
+	@VERSION='$(VERSION)' WITH_SSHD='$(WITH_SSHD)' DOCKER_BUILD_FLAGS='$(DOCKER_BUILD_FLAGS)' \
+	    tools/mkimage build '$(SUITE)' '$(ROOTFS_IMAGE):$(SUITE)' '$(BUILD)/image-$(SUITE).log' \
+	    $(foreach t,$(TAGS),'$(IMAGE):$(t)')

@@ -1,0 +1,329 @@
+# The cinit/base image (DESIGN.md §2, README "The image"): what a user of `FROM cinit/base` and of
+# `docker run cinit/base` sees.
+# image.bats tests cinit/base:$CINIT_SUITE (default trixie), or the image CINIT_IMAGE names (the
+# nightly gate passes its candidate); image-SUITE.bats, a link to this file, tests SUITE.
+# Without CINIT_IMAGE, setup_file runs `make image SUITE=...` (all cached when nothing changed).
+load ../lib/common
+
+name=$(basename "$BATS_TEST_FILENAME" .bats)
+case $name in
+    image-*) SUITE=${name#image-} IMAGE=cinit/base:${name#image-} ;;
+    *) SUITE=${CINIT_SUITE:-trixie} IMAGE=${CINIT_IMAGE:-cinit/base:${CINIT_SUITE:-trixie}} ;;
+esac
+# the containers and images of this run of this file carry this label (and the images this
+# name): only they are removed afterwards, never those of other runs or of other suites
+run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
+LABEL=cinit-test=image-$SUITE-$run_id
+TEST_REPO=cinit-test/image-$SUITE-$run_id
+
+setup_file() {
+    if [ "$name" != image ] || [ -z "${CINIT_IMAGE:-}" ]; then
+        make -s -C "$SRC" image SUITE="$SUITE" > "$BATS_FILE_TMPDIR/make-image.log" 2>&1 ||
+            { cat "$BATS_FILE_TMPDIR/make-image.log" >&2; return 1; }
+    fi
+    docker image inspect "$IMAGE" > /dev/null
+}
+
+teardown() {
+    docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
+}
+
+teardown_file() {
+    teardown
+    docker images -q --filter "label=$LABEL" | sort -u | xargs -r docker rmi -f > /dev/null 2>&1 || :
+    docker images -q "$TEST_REPO-sshd" | sort -u | xargs -r docker rmi -f > /dev/null 2>&1 || :
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_for SECONDS CMD...: CMD until it succeeds, at most SECONDS
+wait_for() {
+    local end=$(($(now_ms) + $1 * 1000))
+    shift
+    until "$@"; do
+        if [ "$(now_ms)" -ge "$end" ]; then
+            echo "timed out waiting for: $*" >&2
+            [ ! -f "$BATS_TEST_TMPDIR/last" ] || cat "$BATS_TEST_TMPDIR/last" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# boot [DOCKER-RUN-OPTION...] [-- COMMAND...]: a detached container of the image; CID is its id
+boot() {
+    local opts=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+    [ $# = 0 ] || shift
+    CID=$(docker run -d --label "$LABEL" "${opts[@]}" "$IMAGE" "$@")
+}
+
+# up NAME...: each service is "run:" in sv status, since a whole second (not crash-looping)
+up() { up_for 1 "$@"; }
+# up_for N NAME...: the same, since N whole seconds on sv's clock (which counts seconds
+# boundaries crossed: its "1s" may be 0.1 s)
+up_for() {
+    local out n min=$1
+    shift
+    out=$(docker exec "$CID" sh -c 'sv status /etc/service/*' 2>&1) || return 1
+    printf 'sv status: %s\n' "$out" > "$BATS_TEST_TMPDIR/last"
+    for n; do
+        [[ $out =~ (^|$'\n')"run: /etc/service/$n: (pid "[0-9]+") "([0-9]+)s ]] || return 1
+        [ "${BASH_REMATCH[2]}" -ge "$min" ] || return 1
+    done
+}
+
+# exit code of the stopped container CID
+exit_code() { docker inspect -f '{{.State.ExitCode}}' "$CID"; }
+
+logs_have() { docker logs "$CID" 2>&1 | grep -qF -- "$1"; }
+
+@test "default boot: syslog and cron run, sshd is not there" {
+    boot
+    wait_for 10 up syslog cron
+    run docker exec "$CID" sh -c 'sv status /etc/service/*'
+    assert_success
+    assert_line --regexp '^run: /etc/service/syslog: \(pid [0-9]+\)'
+    assert_line --regexp '^run: /etc/service/cron: \(pid [0-9]+\)'
+    refute_output --partial sshd
+    assert_equal "${#lines[@]}" 2
+    # PID 1 is cinit, started by the image's default command
+    run docker exec "$CID" cat /proc/1/cmdline
+    assert_output --partial my_init
+    run docker inspect -f '{{json .Config.Cmd}}' "$IMAGE"
+    assert_output '["/sbin/my_init"]'
+}
+
+@test "logger reaches docker logs through cinit-syslogd" {
+    boot
+    wait_for 10 up syslog
+    local msg="cinit-image-test $RANDOM$RANDOM"
+    docker exec "$CID" logger -t imagetest -p local3.warning "$msg"
+    wait_for 10 logs_have "$msg"
+    run docker logs "$CID"
+    assert_output --regexp "imagetest.*$msg"
+}
+
+@test "docker stop of the default boot: exit 0 in under 1 s" {
+    boot
+    # booted: the services have run for a second (runsv waits a second after a service that
+    # ran less than that, whatever stopped it)
+    wait_for 10 up_for 2 syslog cron
+    local start end
+    start=$(now_ms)
+    docker stop -t 10 "$CID"
+    end=$(now_ms)
+    assert_equal "$(exit_code)" 0
+    echo "docker stop took $((end - start)) ms" >&3
+    [ $((end - start)) -lt 1000 ]
+}
+
+@test "a main command's exit code is the container's" {
+    run docker run --rm --label "$LABEL" "$IMAGE" /sbin/my_init -- sh -c 'exit 3'
+    assert_equal "$status" 3
+    run docker run --rm --label "$LABEL" "$IMAGE" /sbin/my_init -- sh -c 'kill -KILL $$'
+    assert_equal "$status" 137
+    assert_output --partial 'was killed by signal 9'
+}
+
+@test "docker stop: a main command's TERM handler decides the exit code" {
+    boot -- /sbin/my_init -- sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done'
+    wait_for 10 logs_have ready
+    docker stop -t 10 "$CID"
+    assert_equal "$(exit_code)" 42
+}
+
+@test "docker stop: a main command that ignores TERM is killed: 137, never 0" {
+    boot -e KILL_PROCESS_TIMEOUT=0.5 -- /sbin/my_init -- sh -c 'trap "" TERM; echo ready; while :; do sleep 0.1; done'
+    wait_for 10 logs_have ready
+    docker stop -t 10 "$CID"
+    assert_equal "$(exit_code)" 137
+}
+
+@test "docker run -e: in /etc/container_environment, .sh (0640 root:docker_env), with-contenv" {
+    local value="it's a \"value\" with spaces"
+    boot -e "CINIT_IMAGE_TEST=$value"
+    wait_for 10 up cron
+    run docker exec "$CID" cat /etc/container_environment/CINIT_IMAGE_TEST
+    assert_output "$value"
+    run docker exec "$CID" stat -c '%a %U:%G' /etc/container_environment.sh /etc/container_environment.json
+    assert_output $'640 root:docker_env\n640 root:docker_env'
+    run docker exec "$CID" sh -c '. /etc/container_environment.sh && printf "%s" "$CINIT_IMAGE_TEST"'
+    assert_output "$value"
+    # docker exec does not see what is set later in the container environment; with-contenv does
+    docker exec "$CID" contenv set CINIT_LATER 'set later'
+    run docker exec "$CID" printenv CINIT_LATER
+    assert_failure
+    run docker exec "$CID" with-contenv sh -c 'printf "%s|%s" "$CINIT_LATER" "$CINIT_IMAGE_TEST"'
+    assert_output "set later|$value"
+}
+
+@test "zombies are reaped inside the container" {
+    # each subshell leaves an orphaned sleep behind, which PID 1 adopts and must reap
+    boot -- /sbin/my_init -- sh -c 'for i in 1 2 3 4 5; do (sleep 3 &); done; echo ready; exec tail -f /dev/null'
+    wait_for 10 logs_have ready
+    # count PATTERN: processes whose "comm/state ppid ..." (from /proc/PID/stat) match PATTERN
+    # shellcheck disable=SC2016
+    local count='n=0; for f in /proc/[0-9]*/stat; do read -r s < "$f" 2>/dev/null || continue
+        c=${s#*\(}; c=${c%%\)*}; case "$c/${s##*) }" in $1) n=$((n+1));; esac; done; echo $n'
+    run docker exec "$CID" sh -c "$count" count 'sleep/? 1 *'
+    assert_output 5
+    orphans_gone() { [ "$(docker exec "$CID" sh -c "$count" count 'sleep/? 1 *')" = 0 ]; }
+    wait_for 10 orphans_gone
+    run docker exec "$CID" sh -c "$count" count '*/Z *'
+    assert_output 0
+}
+
+@test "setuser runs a command as another user" {
+    run docker run --rm --label "$LABEL" "$IMAGE" /sbin/my_init --quiet -- \
+        setuser nobody sh -c 'echo "$(id -u):$(id -g) $USER $HOME"'
+    assert_success
+    assert_line '65534:65534 nobody /nonexistent'
+}
+
+@test "docker run --user 1000: the main command runs, with its exit code" {
+    run docker run --rm --label "$LABEL" --user 1000 "$IMAGE" /sbin/my_init -- sh -c 'id -u; exit 7'
+    assert_equal "$status" 7
+    assert_line 1000
+    assert_output --partial 'WARNING: not running as root'
+}
+
+@test "docker run --read-only --tmpfs /run: services run, with-contenv works, clean stop" {
+    boot --read-only --tmpfs /run -e CINIT_RO=read-only
+    wait_for 10 up syslog cron
+    run docker exec "$CID" with-contenv printenv CINIT_RO
+    assert_output read-only
+    docker stop -t 10 "$CID"
+    assert_equal "$(exit_code)" 0
+}
+
+@test "cron runs jobs, and with-contenv gives them the container environment" {
+    mkdir -p "$BATS_TEST_TMPDIR/cron"
+    # shellcheck disable=SC2016 # expanded by the job's shell
+    echo '@reboot root with-contenv sh -c '\''echo "$CINIT_CRON" > /tmp/cron-ran'\' > "$BATS_TEST_TMPDIR/cron/imagetest"
+    chmod 0644 "$BATS_TEST_TMPDIR/cron/imagetest"
+    boot -e CINIT_CRON=from-cron -v "$BATS_TEST_TMPDIR/cron/imagetest:/etc/cron.d/imagetest:ro"
+    ran() { docker exec "$CID" test -s /tmp/cron-ran; }
+    wait_for 15 ran
+    run docker exec "$CID" cat /tmp/cron-ran
+    assert_output from-cron
+}
+
+@test "FROM cinit/base: install_clean a package and add a runit service" {
+    local d=$BATS_TEST_TMPDIR/downstream
+    mkdir -p "$d/web"
+    printf '#!/bin/sh\nexec 2>&1\nexec nginx -g "daemon off;"\n' > "$d/web/run"
+    chmod 0755 "$d/web/run"
+    # shellcheck disable=SC2028 # the \n is nginx's
+    echo 'server { listen 127.0.0.1:8080; location / { return 200 "downstream ok\n"; } }' > "$d/test.conf"
+    cat > "$d/Dockerfile" <<EOF
+FROM $IMAGE
+RUN install_clean nginx && rm -f /etc/nginx/sites-enabled/default
+COPY test.conf /etc/nginx/conf.d/
+COPY web /etc/service/web
+EOF
+    run docker build --network host --label "$LABEL" -t "$TEST_REPO:downstream" "$d"
+    assert_success
+    IMAGE=$TEST_REPO:downstream boot
+    wait_for 15 up web syslog cron
+    run docker exec "$CID" bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080; printf "GET / HTTP/1.0\r\n\r\n" >&3; cat <&3'
+    assert_output --partial 'downstream ok'
+    # install_clean left no package lists behind
+    run docker run --rm "$TEST_REPO:downstream" find /var/lib/apt/lists -type f ! -name lock
+    assert_output ''
+    docker stop -t 10 "$CID"
+    assert_equal "$(exit_code)" 0
+}
+
+@test "WITH_SSHD=yes: sshd is there but down; once enabled it accepts connections" {
+    run make -s -C "$SRC" image SUITE="$SUITE" WITH_SSHD=yes IMAGE="$TEST_REPO-sshd" TAGS="$SUITE"
+    assert_success
+    local sshd_image=$TEST_REPO-sshd:$SUITE
+    # no host key is baked into the image: each container makes its own
+    run docker run --rm "$sshd_image" sh -c 'ls /etc/ssh/ssh_host_* 2>/dev/null'
+    assert_output ''
+    IMAGE=$sshd_image boot
+    wait_for 10 up syslog cron
+    run docker exec "$CID" sv status /etc/service/sshd
+    assert_output --regexp '^down: /etc/service/sshd: [0-9]+s$'
+    docker exec "$CID" sh -c 'rm /etc/service/sshd/down && sv up /etc/service/sshd'
+    wait_for 20 up sshd
+    banner() { docker exec "$CID" bash -c 'exec 3<>/dev/tcp/127.0.0.1/22; head -n 1 <&3' | grep -q '^SSH-2.0-OpenSSH'; }
+    wait_for 10 banner
+    docker stop -t 10 "$CID"
+    assert_equal "$(exit_code)" 0
+}
+
+@test "no perl, no python, no systemd" {
+    run docker run --rm "$IMAGE" dpkg-query -W -f '${db:Status-Status} ${Package}\n'
+    assert_success
+    local installed
+    installed=$(awk '$1 == "installed" { print $2 }' <<< "$output")
+    # perl-base is Essential (dpkg, debconf and adduser are written in it) and stays
+    run grep -E '^(perl|perl-modules-.*|libperl.*|python.*|libpython.*|systemd|systemd-sysv)(:.*)?$' <<< "$installed"
+    assert_output ''
+    grep -qx perl-base <<< "$installed"
+    run docker run --rm "$IMAGE" sh -c 'ls /usr/bin/python* /usr/share/perl /usr/lib/x86_64-linux-gnu/perl \
+        /usr/bin/systemctl /usr/lib/systemd/systemd /lib/systemd/systemd 2>/dev/null'
+    assert_output ''
+}
+
+@test "image size within the budget (100 MB)" {
+    local size
+    size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
+    echo "$IMAGE: $((size / 1000000)) MB" >&3
+    [ "$size" -le 100000000 ]
+}
+
+@test "cleaned up: no apt lists, caches, docs, man pages, other locales, logs" {
+    run docker run --rm "$IMAGE" sh -c '
+        find /var/lib/apt/lists /var/cache/apt /var/log -type f ! -name lock
+        find /usr/share/doc -type f ! -name copyright
+        find /usr/share/man /usr/share/info -mindepth 1
+        find /usr/share/locale -mindepth 1 ! -name locale.alias
+        ls /usr/lib/locale | grep -v -x C.utf8
+        find /tmp /var/tmp -mindepth 1
+        ls /etc/machine-id 2>/dev/null'
+    assert_output ''
+    # the copyright files stay, with the binaries they cover
+    run docker run --rm "$IMAGE" test -f /usr/share/doc/cron/copyright
+    assert_success
+}
+
+@test "UTF-8 locale (C.UTF-8, no locales package), DEBIAN_FRONTEND, OCI labels" {
+    run docker run --rm "$IMAGE" sh -c 'echo "$LANG $LC_ALL $DEBIAN_FRONTEND"; printf "\303\251t\303\251" | wc -m; dpkg -s locales > /dev/null 2>&1 || echo "no locales"'
+    assert_line 'C.UTF-8 C.UTF-8 noninteractive'
+    assert_line 3
+    assert_line 'no locales'
+    local key
+    for key in title description version ref.name base.name licenses; do
+        run docker inspect -f "{{index .Config.Labels \"org.opencontainers.image.$key\"}}" "$IMAGE"
+        refute_output ''
+        refute_output '<no value>'
+    done
+    run docker inspect -f '{{index .Config.Labels "org.opencontainers.image.ref.name"}}' "$IMAGE"
+    assert_output "$SUITE"
+    run docker inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}' "$IMAGE"
+    assert_output "$(sed -n '1s/.*(\(.*\)-[^-]*).*/\1/p' "$SRC/debian/changelog")"
+}
+
+@test "boot cost: my_init -- true within 10% of the bare rootfs' true (side by side)" {
+    local rootfs a b c base=() init=() mb mi
+    rootfs=$(docker inspect -f '{{index .Config.Labels "org.opencontainers.image.base.name"}}' "$IMAGE")
+    docker image inspect "$rootfs" > /dev/null
+    # warm both images up, then alternate, so that both see the same machine; medians of 11
+    docker run --rm "$rootfs" true
+    docker run --rm "$IMAGE" /sbin/my_init --quiet -- true
+    for _ in 1 2 3 4 5 6 7 8 9 10 11; do
+        a=$(now_ms)
+        docker run --rm --label "$LABEL" "$rootfs" true
+        b=$(now_ms)
+        docker run --rm --label "$LABEL" "$IMAGE" /sbin/my_init --quiet -- true
+        c=$(now_ms)
+        base+=($((b - a))) init+=($((c - b)))
+    done
+    mb=$(printf '%s\n' "${base[@]}" | sort -n | sed -n 6p)
+    mi=$(printf '%s\n' "${init[@]}" | sort -n | sed -n 6p)
+    echo "medians of 11: docker run $rootfs true: $mb ms; docker run $IMAGE /sbin/my_init -- true: $mi ms" >&3
+    [ $((mi * 100)) -le $((mb * 110)) ]
+}
