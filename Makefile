@@ -84,3 +84,8 @@ help:
 	@echo "make asan          sanitizer build into $(BUILD)/asan/"
 	@echo "make check-asan    the no-Docker suites against the sanitizer build"
 	@echo "make install       DESTDIR=... PREFIX=/usr"
+	@echo "make deb           the cinit-tools package into dist/"
+	@echo "make repo          a signed apt repository in dist/repo/"
+	@echo "make rootfs        the debootstrap base (SUITE=...), imported as cinit/rootfs:SUITE"
+	@echo "make nightly       fresh base, image, test gate, tags, report (SUITES=..., REGISTRY=...)"
+	@echo "make bench         benchmarks against tini, dumb-init and catatonit"

@@ -4,7 +4,8 @@ load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load /usr/lib/bats/bats-file/load
 
-SRC=${CINIT_SRC:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}
+# the checkout: the nearest directory above the suite that holds the Makefile
+SRC=${CINIT_SRC:-$(d=$BATS_TEST_DIRNAME; until [ -f "$d/Makefile" ] || [ "$d" = / ]; do d=$(dirname "$d"); done; cd "$d" && pwd)}
 # tools/run-tests points this at build/ or build/asan/ (the same suite runs against both)
 BIN=${CINIT_BUILD:-$SRC/build}
 export SRC BIN

@@ -1,0 +1,264 @@
+# make nightly (DESIGN.md §4): against a local registry (Debian's docker-registry on 127.0.0.1),
+# under its own image name so that the tags other suites use are never touched.
+# Each nightly run here is a real one (fresh debootstrap, docker build --no-cache), but its gate
+# is a fast part of the image suite (NT_GATE, NT_GATE_FILTER), where plain `make nightly` runs
+# all of it (the image suite runs in full on its own in make test). NT_CACHE=yes lets docker
+# reuse layers (NIGHTLY_CACHE), for quicker trials.
+load ../lib/common
+
+SUITE=trixie
+
+setup_file() {
+    "$SRC/tools/ensure-packages" nightly
+    NT=$BATS_FILE_TMPDIR
+    NT_IMAGE=cinit-nightly-test/base
+    NT_DATE=$(date -u +%Y%m%d)
+    NT_REPORTS=$NT/reports
+    NT_GATE=${NT_GATE:-test/docker/image.bats}
+    NT_GATE_FILTER=${NT_GATE_FILTER-exit code is the container|no perl, no python}
+    NT_CACHE=${NT_CACHE:-no}
+    mkdir -p "$NT/registry"
+    # port 0: the kernel picks a free port, and the registry's log says which
+    cat > "$NT/registry.yml" <<EOF
+version: 0.1
+log:
+  level: info
+  formatter: text
+storage:
+  filesystem:
+    rootdirectory: $NT/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:0
+EOF
+    docker-registry serve "$NT/registry.yml" > "$NT/registry.log" 2>&1 3>&- &
+    echo $! > "$NT/registry.pid"
+    local _ addr=""
+    for _ in $(seq 150); do
+        addr=$(sed -n 's/.*msg="listening on \(127\.0\.0\.1:[0-9]*\)".*/\1/p' "$NT/registry.log")
+        [ -z "$addr" ] || break
+        kill -0 "$(cat "$NT/registry.pid")" || break
+        sleep 0.1
+    done
+    [ -n "$addr" ] || { cat "$NT/registry.log" >&2; return 1; }
+    curl -fsS "http://$addr/v2/" > /dev/null
+    NT_ADDR=$addr
+    NT_REG=$addr/nightly-test
+    export NT NT_IMAGE NT_DATE NT_REPORTS NT_GATE NT_GATE_FILTER NT_CACHE NT_ADDR NT_REG
+}
+
+teardown_file() {
+    if [ -f "$NT/registry.pid" ]; then
+        kill "$(cat "$NT/registry.pid")" 2> /dev/null || :
+    fi
+    docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^(cinit-nightly-test/|$NT_ADDR/)" |
+        xargs -r docker rmi -f > /dev/null
+    # what derive built and no tag holds any more (the seeded "previous builds")
+    if [ -f "$NT/built-images" ]; then
+        xargs -r docker rmi < "$NT/built-images" > /dev/null 2>&1 || :
+    fi
+}
+
+# nightly [VAR=VALUE...]: make nightly of one suite into the test's names
+nightly() {
+    make -s -C "$SRC" nightly SUITES=$SUITE IMAGE="$NT_IMAGE" REGISTRY="$NT_REG" \
+        REPORTS="$NT_REPORTS" NIGHTLY_DATE="$NT_DATE" NIGHTLY_GATE="$NT_GATE" \
+        NIGHTLY_GATE_FILTER="$NT_GATE_FILTER" NIGHTLY_CACHE="$NT_CACHE" "$@"
+}
+
+id_of() { docker image inspect -f '{{.Id}}' "$1"; }
+
+# the digest the registry serves for a tag (empty if it has none)
+remote_digest() {
+    curl -fsS -o /dev/null -D - -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        "http://$NT_ADDR/v2/nightly-test/base/manifests/$1" 2> /dev/null |
+        tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+
+pkgnames() {
+    docker run --rm --network none --entrypoint dpkg-query "$1" -W -f '${db:Status-Status} ${Package}\n' |
+        awk '$1 == "installed" { print $2 }' | LC_ALL=C sort
+}
+
+# probe_deb VERSION: a tiny package, so that two builds can differ by one package, offline
+probe_deb() {
+    local d=$NT/probe-$1
+    mkdir -p "$d/pkg/DEBIAN" "$d/pkg/usr/share/cinit-nightly-probe"
+    echo "$1" > "$d/pkg/usr/share/cinit-nightly-probe/version"
+    printf 'Package: cinit-nightly-probe\nVersion: %s\nArchitecture: all\nMaintainer: cinit tests <tests@cinit.invalid>\nDescription: probe package of the nightly tests\n' \
+        "$1" > "$d/pkg/DEBIAN/control"
+    dpkg-deb --root-owner-group -Zgzip -b "$d/pkg" "$d/probe.deb" > /dev/null
+    echo "$d"
+}
+
+# derive FROM TAG PROBE_VERSION: FROM plus the probe package, tagged TAG
+derive() {
+    local d
+    d=$(probe_deb "$3")
+    printf 'FROM %s\nCOPY probe.deb /tmp/\nRUN dpkg -i /tmp/probe.deb && rm /tmp/probe.deb\n' "$1" > "$d/Dockerfile"
+    docker build -q --network none -t "$2" "$d" >> "$NT/built-images"
+}
+
+rootfs_image() {
+    docker image inspect "cinit/rootfs:$SUITE" > /dev/null 2>&1 || make -s -C "$SRC" rootfs SUITE=$SUITE
+    echo "cinit/rootfs:$SUITE"
+}
+
+# the release tags as a previous good build would have left them: here, minbase plus the probe
+seed_release() {
+    derive "$(rootfs_image)" "$NT_IMAGE:$SUITE" 1.0
+    docker tag "$NT_IMAGE:$SUITE" "$NT_IMAGE:latest"
+    docker tag "$NT_IMAGE:$SUITE" "$NT_IMAGE:$SUITE-19700101"
+}
+
+@test "make rootfs twice against the same mirror state gives the same tarball, byte for byte" {
+    local tar=$SRC/build/rootfs-$SUITE.tar first second epoch1 epoch2 _
+    # the mirror's state is its InRelease, whose date make rootfs uses as SOURCE_DATE_EPOCH:
+    # should the mirror move between the two builds (it does a few times a day), build again
+    for _ in 1 2; do
+        rm -f "$tar"
+        make -s -C "$SRC" rootfs SUITE=$SUITE > "$NT/rootfs1.log" 2>&1 || { cat "$NT/rootfs1.log"; false; }
+        mv "$tar" "$NT/first.tar"
+        make -s -C "$SRC" rootfs SUITE=$SUITE > "$NT/rootfs2.log" 2>&1 || { cat "$NT/rootfs2.log"; false; }
+        epoch1=$(grep -o 'SOURCE_DATE_EPOCH=[0-9]*' "$NT/rootfs1.log" | head -n 1)
+        epoch2=$(grep -o 'SOURCE_DATE_EPOCH=[0-9]*' "$NT/rootfs2.log" | head -n 1)
+        [ "$epoch1" != "$epoch2" ] || break
+        echo "the mirror changed between the two builds ($epoch1, $epoch2): again"
+    done
+    [ "$epoch1" = "$epoch2" ]
+    first=$(sha256sum < "$NT/first.tar")
+    second=$(sha256sum < "$tar")
+    if [ "$first" != "$second" ]; then
+        diff <(tar -tvf "$NT/first.tar") <(tar -tvf "$tar") | head -n 40 || :
+    fi
+    rm -f "$NT/first.tar"
+    [ "$first" = "$second" ]
+}
+
+@test "a nightly run whose gate passes tags the three tags, pushes them and reports the changes" {
+    local prev new t digest section expected size prev_size
+    # the previous good build is only in the registry, as on a fresh CI machine
+    seed_release
+    prev=$(id_of "$NT_IMAGE:$SUITE")
+    docker tag "$NT_IMAGE:$SUITE" "$NT_REG/base:$SUITE"
+    docker push -q "$NT_REG/base:$SUITE"
+    docker rmi "$NT_IMAGE:$SUITE" "$NT_IMAGE:latest" "$NT_IMAGE:$SUITE-19700101" "$NT_REG/base:$SUITE" > /dev/null
+
+    run nightly
+    echo "$output"
+    assert_success
+
+    # tagged: the new build under the three tags; the candidate tag is gone
+    new=$(id_of "$NT_IMAGE:$SUITE")
+    [ "$new" != "$prev" ]
+    [ "$(id_of "$NT_IMAGE:$SUITE-$NT_DATE")" = "$new" ]
+    [ "$(id_of "$NT_IMAGE:latest")" = "$new" ]
+    run docker image inspect "$NT_IMAGE:$SUITE-candidate"
+    assert_failure
+
+    # pushed: the registry lists exactly the three tags, and each pulls back as the same image
+    run curl -fsS "http://$NT_ADDR/v2/nightly-test/base/tags/list"
+    assert_success
+    [ "$(jq -r '.tags[]' <<< "$output" | sort | tr '\n' ' ')" = \
+        "$(printf '%s\n' latest "$SUITE" "$SUITE-$NT_DATE" | sort | tr '\n' ' ')" ]
+    for t in "$SUITE" "$SUITE-$NT_DATE" latest; do
+        docker rmi "$NT_REG/base:$t" > /dev/null
+        docker pull -q "$NT_REG/base:$t"
+        [ "$(id_of "$NT_REG/base:$t")" = "$new" ]
+    done
+
+    # the report: the previous build's extra package is gone, what the image adds is new
+    local r=$NT_REPORTS/$SUITE-$NT_DATE
+    assert_file_exists "$r.md"
+    cat "$r.md"
+    digest=$(sha256sum "$SRC/build/rootfs-$SUITE.tar" | cut -d' ' -f1)
+    grep -F "| rootfs sha256 | \`$digest\` |" "$r.md"
+    grep -F "| previous good build | \`$NT_REG/base:$SUITE\` (\`$prev\`) |" "$r.md"
+    size=$(docker image inspect -f '{{.Size}}' "$NT_IMAGE:$SUITE")
+    prev_size=$(docker image inspect -f '{{.Size}}' "$prev")
+    grep -E "^\| image size \| .*\($size bytes\); previous build .*\($prev_size bytes\); change .*\($((size - prev_size)) bytes\) \|\$" "$r.md"
+    section=$(sed -n '/^### Removed/,/^### /p' "$r.md")
+    grep -E '^\| cinit-nightly-probe \| 1\.0 \|$' <<< "$section"
+    pkgnames "$NT_IMAGE:$SUITE" > "$NT/new.names"
+    pkgnames "$(rootfs_image)" > "$NT/old.names"
+    expected=$(LC_ALL=C comm -13 "$NT/old.names" "$NT/new.names")
+    [ -n "$expected" ]
+    section=$(sed -n '/^### Added/,/^### Removed/p' "$r.md")
+    [ "$(awk -F' [|] ' '/^\| [a-z0-9]/ { sub(/^\| /, ""); if ($1 != "package") print $1 }' <<< "$section" | sed 's/:.*//' | LC_ALL=C sort)" = "$expected" ]
+
+    # the package list kept with it: the image's installed packages, as an SBOM
+    [ "$(cut -f1 "$r.packages.tsv" | sed 's/:.*//' | LC_ALL=C sort)" = "$(cat "$NT/new.names")" ]
+    jq -e --arg n "$(wc -l < "$NT/new.names")" \
+        '.bomFormat == "CycloneDX" and (.components | length) == ($n | tonumber)
+         and all(.components[]; .purl | startswith("pkg:deb/debian/") and endswith("&distro='"$SUITE"'"))' \
+        "$r.sbom.json"
+    jq -e --arg d "$digest" '.metadata.component.hashes[0].content == $d' "$r.sbom.json"
+}
+
+@test "a nightly run whose gate fails moves no tag, here or in the registry, and names the suite and the test" {
+    local t before after
+    # the release as a previous good run left it, here and in the registry
+    docker image inspect "$NT_IMAGE:$SUITE" > /dev/null 2>&1 || seed_release
+    for t in "$SUITE-$NT_DATE" latest; do
+        docker image inspect "$NT_IMAGE:$t" > /dev/null 2>&1 || docker tag "$NT_IMAGE:$SUITE" "$NT_IMAGE:$t"
+    done
+    for t in "$SUITE" "$SUITE-$NT_DATE" latest; do
+        if [ -z "$(remote_digest "$t")" ]; then
+            docker tag "$NT_IMAGE:$t" "$NT_REG/base:$t"
+            docker push -q "$NT_REG/base:$t"
+        fi
+    done
+    snapshot() {
+        for t in "$SUITE" "$SUITE-$NT_DATE" latest; do
+            echo "$t $(id_of "$NT_IMAGE:$t") $(remote_digest "$t")"
+        done
+        # the good build's report and package lists (the gate's log is that of the last run)
+        sha256sum "$NT_REPORTS"/*.md "$NT_REPORTS"/*.json "$NT_REPORTS"/*.tsv 2> /dev/null || :
+    }
+    before=$(snapshot)
+    # every tag is there to be moved, locally and in the registry
+    [ "$(grep -c ' sha256:[0-9a-f]* sha256:[0-9a-f]*$' <<< "$before")" = 3 ]
+
+    # (the docker build may reuse the layers of the run before: what is tested here is the gate)
+    run nightly NIGHTLY_FAIL_TEST=1 NIGHTLY_CACHE=yes
+    echo "$output"
+    assert_failure
+    assert_output --regexp "nightly: $SUITE: FAILED: not ok [0-9]+ injected failure \(NIGHTLY_FAIL_TEST=1\)"
+    assert_output --partial "nightly: $SUITE: the image test gate failed"
+    assert_output --partial "nightly: FAILED: $SUITE (their tags were not moved)"
+
+    after=$(snapshot)
+    [ "$after" = "$before" ]
+    # the failed candidate stays for inspection, under its own name only
+    docker image inspect "$NT_IMAGE:$SUITE-candidate" > /dev/null
+    docker rmi "$NT_IMAGE:$SUITE-candidate" > /dev/null
+}
+
+@test "the change report lists the packages added, upgraded and downgraded between two builds" {
+    local base r
+    base=$(rootfs_image)
+    derive "$base" cinit-nightly-test/one:v1 1.0
+    derive "$base" cinit-nightly-test/one:v2 2.0~rc1
+    r=$NT/report-test/$SUITE-$NT_DATE.md
+
+    REPORTS=$NT/report-test NIGHTLY_DATE=$NT_DATE IMAGE=$NT_IMAGE \
+        "$SRC/tools/nightly" report $SUITE "$base" cinit-nightly-test/one:v1
+    cat "$r"
+    sed -n '/^### Added/,/^### Removed/p' "$r" | grep -E '^\| cinit-nightly-probe \| 1\.0 \|$'
+    grep -E '^Packages: [0-9]+ installed; 1 added, 0 removed, 0 upgraded, 0 downgraded\.$' "$r"
+
+    REPORTS=$NT/report-test NIGHTLY_DATE=$NT_DATE IMAGE=$NT_IMAGE \
+        "$SRC/tools/nightly" report $SUITE cinit-nightly-test/one:v1 cinit-nightly-test/one:v2
+    cat "$r"
+    sed -n '/^### Upgraded/,/^### Downgraded/p' "$r" | grep -E '^\| cinit-nightly-probe \| 1\.0 \| 2\.0~rc1 \|$'
+    grep -E '^Packages: [0-9]+ installed; 0 added, 0 removed, 1 upgraded, 0 downgraded\.$' "$r"
+
+    # 2.0~rc1 sorts before 2.0 as dpkg sorts it: going back from 2.0 to 2.0~rc1 is a downgrade
+    derive "$base" cinit-nightly-test/one:v3 2.0
+    REPORTS=$NT/report-test NIGHTLY_DATE=$NT_DATE IMAGE=$NT_IMAGE \
+        "$SRC/tools/nightly" report $SUITE cinit-nightly-test/one:v3 cinit-nightly-test/one:v2
+    cat "$r"
+    sed -n '/^### Downgraded/,$p' "$r" | grep -E '^\| cinit-nightly-probe \| 2\.0 \| 2\.0~rc1 \|$'
+    grep -E '^Packages: [0-9]+ installed; 0 added, 0 removed, 0 upgraded, 1 downgraded\.$' "$r"
+}
