@@ -5,24 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void default_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void default_warn(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "%s: ", progname);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-void (*cenv_warn)(const char *fmt, ...) = default_warn;
+void (*cenv_warn)(const char *fmt, ...) = warnx_;
 
 /* ---- the list ---- */
 
