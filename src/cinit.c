@@ -57,6 +57,7 @@ struct child {
 static struct child main_cmd, runsvdir, script;
 static pid_t watch[MAX_WATCH];
 static char watch_service[MAX_WATCH][NAME_MAX + 1]; /* the service of each watched runsv */
+static int watch_wd[MAX_WATCH];                       /* and its inotify watch */
 static size_t nwatch;
 /* one more fd for the loop to wait on, and what to do when it is readable */
 static int extra_fd = -1;
@@ -92,14 +93,26 @@ static void info(const char *fmt, ...)
     va_end(ap);
 }
 
+static long long usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail for CLOCK_MONOTONIC */
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+static long long start_us;
+
+/* -v: with the time since cinit started, to see where a boot or a shutdown spends it */
 static void debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void debug(const char *fmt, ...)
 {
     if (!opt.verbose)
         return;
+    long long t = usec() - start_us;
+    char kind[32];
+    snprintf(kind, sizeof kind, "[%lld.%03lld ms] ", t / 1000, t % 1000);
     va_list ap;
     va_start(ap, fmt);
-    say("", fmt, ap);
+    say(kind, fmt, ap);
     va_end(ap);
 }
 
@@ -667,6 +680,8 @@ static void kill_idle_runsv(void)
             if (kill(watch[i], SIGKILL) < 0 && errno != ESRCH)
                 warning("cannot stop runsv %ld: %s", (long)watch[i], strerror(errno));
             watch_service[i][0] = '\0';
+            /* now, so that the kernel frees it in the background (see stop_runit) */
+            (void)inotify_rm_watch(extra_fd, watch_wd[i]);
         }
 }
 
@@ -697,7 +712,7 @@ static void watch_supervise(void)
         if (!*name || strchr(name, '/') || strlen(name) > NAME_MAX)
             continue;
         if (snprintf(path, sizeof path, "%s/%s/supervise", SERVICE_DIR, name) >= (int)sizeof path ||
-            inotify_add_watch(extra_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+            (watch_wd[i] = inotify_add_watch(extra_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE)) < 0)
             continue;
         memcpy(watch_service[i], name, strlen(name) + 1);
     }
@@ -732,6 +747,7 @@ static void stop_runit(void)
          * started nothing, and a TERM now would only reach the handler it inherited and be
          * lost, so it is killed. A runsv holds TERM blocked until it can act on it. */
         bool unborn = strcmp(watch_service[i], "runsvdir") == 0;
+        debug("stopping %s %ld", watch_service[i], (long)watch[i]);
         watch_service[i][0] = '\0';
         if (kill(watch[i], unborn ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
             warning("cannot stop runsv %ld: %s", (long)watch[i], strerror(errno));
@@ -748,10 +764,10 @@ static void stop_runit(void)
                 if (watch[i] && kill(watch[i], SIGKILL) < 0 && errno != ESRCH)
                     warning("cannot kill runsv %ld: %s", (long)watch[i], strerror(errno));
     }
-    if (extra_fd >= 0) {
-        close(extra_fd);
-        extra_fd = -1;
-    }
+    /* Closing an inotify instance waits for a kernel grace period (10 ms and more seen here),
+     * freeing its watches one by one does not: the instance is left open (close-on-exec, and
+     * empty by now) until cinit exits. */
+    extra_fd = -1;
     nwatch = 0;
 }
 
@@ -868,6 +884,7 @@ int main(int argc, char **argv)
     progname = slash ? slash + 1 : argv[0];
     if (strcmp(progname, "my_init") != 0)
         progname = "cinit";
+    start_us = usec();
     setup_signals();
     pid1 = getpid() == 1;
     /* outside a PID namespace, orphans of our subtree still come to us */
@@ -893,6 +910,7 @@ int main(int argc, char **argv)
     import_boot();
     export_boot();
 
+    debug("environment imported and exported");
     int status = 0;
     bool booted = true;
     if (opt.insecure_key) {
@@ -910,6 +928,7 @@ int main(int argc, char **argv)
     }
     if (booted && !opt.skip_startup)
         booted = run_startup_files();
+    debug("startup files done");
     if (!booted && !stop_signal)
         status = 1;
 
@@ -954,11 +973,14 @@ int main(int argc, char **argv)
         status = 128 + stop_signal; /* stopped before the main command could start */
 
     shutting_down = true;
+    debug("shutdown");
     run_shutdown_scripts(PRE_SHUTDOWN_DIR);
     stop_runit();
+    debug("runit is down");
     run_shutdown_scripts(POST_SHUTDOWN_DIR);
     if (!opt.no_kill_all)
         kill_all();
+    debug("exit %d", status);
     env_free(&env);
     return status;
 }
