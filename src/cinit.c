@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -858,11 +859,27 @@ static int parse_args(int argc, char **argv)
 
 /* Before anything else: take every signal from one signalfd, and undo what an ancestor may
  * have set (an ignored INT in a background job, an ignored PIPE from a python parent). */
+/* The kernel's struct sigaction starts with the handler on every architecture but mips; the
+ * rest (flags, restorer, mask) stays zero, which is what SIG_DFL wants. */
+struct ksigaction {
+    void *handler;
+    unsigned long rest[4];
+};
+
 static void setup_signals(void)
 {
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)
-            signal(s, SIG_DFL); /* the glibc-internal real-time ones fail harmlessly */
+            signal(s, SIG_DFL); /* glibc refuses its own two (32, 33): see below */
+    /* glibc reserves the first real-time signals for itself and will not touch them, but an
+     * "ignore" of them is inherited like any other (a job-control shell's background job has
+     * them so) and would pass on to every child: the kernel's own call resets them. */
+    for (int s = __SIGRTMIN; s < SIGRTMIN; s++) {
+        struct ksigaction old = {0}, dfl = {0};
+        if (syscall(SYS_rt_sigaction, s, NULL, &old, (size_t)(_NSIG / 8)) == 0 && old.handler == (void *)SIG_IGN &&
+            syscall(SYS_rt_sigaction, s, &dfl, NULL, (size_t)(_NSIG / 8)) < 0)
+            warning("cannot reset signal %d: %s", s, strerror(errno));
+    }
     /* cinit's own writes to a closed pipe or a terminal must never stop or kill it */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTTOU, SIG_IGN);
