@@ -10,7 +10,7 @@ install-syslogd: all
 # (test/once/syslogd-fuzz.bats runs it for a bounded time; tools/deps/fuzz lists clang).
 FUZZ_CC    ?= clang
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
-FUZZ_SYSLOG_SRC := src/lib/syslogmsg.c src/lib/cenv.c src/lib/util.c
+FUZZ_SYSLOG_SRC := $(LIB_SRC)
 fuzz-syslogmsg: $(BUILD)/fuzz/syslogmsg_fuzz
 $(BUILD)/fuzz/syslogmsg_fuzz: test/fuzz/syslogmsg_fuzz.c test/fuzz/syslogmsg_check.h $(FUZZ_SYSLOG_SRC) $(LIB_HDR)
 	mkdir -p $(@D)
