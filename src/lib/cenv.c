@@ -168,11 +168,15 @@ void sh_quote(struct buf *out, const char *s, size_t len)
     /* Inside single quotes every byte but ' is literal in every POSIX shell; a ' closes the
      * quote, is written escaped, and the quote reopens. */
     buf_addc(out, '\'');
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '\'')
-            buf_adds(out, "'\\''");
-        else
-            buf_addc(out, s[i]);
+    for (;;) {
+        const char *q = memchr(s, '\'', len);
+        size_t run = q ? (size_t)(q - s) : len;
+        buf_add(out, s, run);
+        if (!q)
+            break;
+        buf_adds(out, "'\\''");
+        s += run + 1;
+        len -= run + 1;
     }
     buf_addc(out, '\'');
 }
@@ -211,6 +215,15 @@ void json_quote(struct buf *out, const char *s, size_t len)
     const unsigned char *u = (const unsigned char *)s;
     buf_addc(out, '"');
     for (size_t i = 0; i < len;) {
+        /* the common case, a run of printable ASCII, in one piece */
+        size_t run = 0;
+        while (i + run < len && u[i + run] >= 0x20 && u[i + run] < 0x7f && u[i + run] != '"' && u[i + run] != '\\')
+            run++;
+        if (run) {
+            buf_add(out, u + i, run);
+            i += run;
+            continue;
+        }
         unsigned char c = u[i];
         if (c == '"' || c == '\\') {
             buf_addc(out, '\\');
@@ -565,7 +578,9 @@ int cenv_write_var(const char *dir, const char *name, const char *value)
         return -1;
     }
     struct buf path = {0}, data = {0};
-    buf_addf(&path, "%s/%s", dir, name);
+    buf_adds(&path, dir);
+    buf_addc(&path, '/');
+    buf_adds(&path, name);
     buf_adds(&data, value);
     /* the reader strips one trailing newline, so a value that ends in one gets another */
     if (data.len && data.p[data.len - 1] == '\n')

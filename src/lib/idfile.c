@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,30 +34,30 @@ bool id_parse(const char *s, unsigned long *id)
 
 int idfile_scan(const char *path, int nfields, bool (*fn)(char **f, void *arg), void *arg)
 {
-    FILE *fp = fopen(path, "re");
-    if (!fp)
-        return errno == ENOENT ? 0 : -1;
-    char *line = NULL, *f[8];
-    size_t cap = 0;
-    ssize_t n;
+    /* the whole file at once: one read, no stdio (PID 1 reads /etc/group at every boot) */
+    struct buf text = {0};
+    if (read_file(path, &text, 64 * 1024 * 1024) < 0) {
+        int e = errno;
+        buf_free(&text);
+        if (e == ENOENT)
+            return 0;
+        errno = e;
+        return -1;
+    }
+    char *f[8];
     bool found = false;
     if (nfields > 8)
         nfields = 8;
-    while (!found && (n = getline(&line, &cap, fp)) >= 0) {
-        if (n > 0 && line[n - 1] == '\n')
-            line[--n] = '\0';
-        if (n == 0 || line[0] == '#' || (size_t)n != strlen(line))
-            continue;
-        if (split_fields(line, f, nfields))
+    char *line = (char *)buf_cstr(&text), *end = line + text.len;
+    while (!found && line < end) {
+        char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+        line[n] = '\0';
+        if (n > 0 && line[0] != '#' && strlen(line) == n && split_fields(line, f, nfields))
             found = fn(f, arg);
+        line += n + 1;
     }
-    int err = ferror(fp) ? errno : 0;
-    free(line);
-    fclose(fp);
-    if (err) {
-        errno = err;
-        return -1;
-    }
+    buf_free(&text);
     return found;
 }
 

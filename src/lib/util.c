@@ -105,6 +105,16 @@ void buf_addf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void buf_addu(struct buf *b, unsigned long v)
+{
+    char d[24];
+    size_t i = sizeof d;
+    do
+        d[--i] = (char)('0' + v % 10);
+    while (v /= 10);
+    buf_add(b, d + i, sizeof d - i);
+}
+
 const char *buf_cstr(struct buf *b)
 {
     buf_grow(b, 0);
@@ -223,7 +233,12 @@ int atomic_write(const char *path, const void *data, size_t len, mode_t mode, ui
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
     buf_add(&tmp, path, dirlen);
     /* at most 200 bytes of the name, so that the temporary name fits NAME_MAX too */
-    buf_addf(&tmp, ".%.200s.%ld.XXXXXX", path + dirlen, (long)getpid());
+    size_t namelen = strlen(path + dirlen);
+    buf_addc(&tmp, '.');
+    buf_add(&tmp, path + dirlen, namelen < 200 ? namelen : 200);
+    buf_addc(&tmp, '.');
+    buf_addu(&tmp, (unsigned long)getpid());
+    buf_adds(&tmp, ".XXXXXX");
     char *name = (char *)buf_cstr(&tmp);
     int fd = mkostemp(name, O_CLOEXEC);
     if (fd < 0) {
