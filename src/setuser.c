@@ -72,17 +72,6 @@ static bool match_passwd(char **f, void *arg)
     return true;
 }
 
-struct grquery {
-    const char *name;
-    unsigned long gid;
-};
-
-static bool match_group_name(char **f, void *arg)
-{
-    struct grquery *q = arg;
-    return strcmp(f[0], q->name) == 0 && id_parse(f[2], &q->gid);
-}
-
 static void add_group(struct target *t, gid_t g)
 {
     for (size_t i = 0; i < t->ngroups; i++)
@@ -134,13 +123,16 @@ static void resolve(char *spec, struct target *t)
         }
     }
     if (group) {
-        struct grquery g = {group, 0};
-        if (!scan(GROUP_FILE, 4, match_group_name, &g)) {
+        gid_t gid;
+        int r = group_gid(group, &gid);
+        if (r < 0)
+            die(1, "%s: %s", GROUP_FILE, strerror(errno));
+        if (r == 0) {
             if (!id_parse(group, &id))
                 die(1, "group '%s' not found in %s", group, GROUP_FILE);
-            g.gid = id;
+            gid = (gid_t)id;
         }
-        t->gid = (gid_t)g.gid;
+        t->gid = gid;
     }
     add_group(t, t->gid);
     if (t->known)
