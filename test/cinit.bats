@@ -357,3 +357,17 @@ teardown() { cinit_teardown; }
     assert_equal "$(paste -sd' ' <<< "$output")" "0 1 2 3"
     assert_equal "$(paste -sd' ' "$T/script-fds")" "0 1 2 3"
 }
+
+# ---- what PID 1 itself holds ----
+
+@test "PID 1 maps no NSS module when it looks up the docker_env group" {
+    # glibc's getgrnam loads the modules nsswitch.conf names after "files" for a group that is
+    # not in /etc/group (libnss_systemd, with libcap and libm): memory PID 1 would keep for the
+    # life of the container. cinit reads /etc/group itself.
+    grep -v '^docker_env:' /etc/group > "$ETC/group" || :
+    printf 'passwd: files systemd\ngroup: files systemd\n' > "$ETC/nsswitch.conf"
+    run cinit --quiet --skip-runit -- sh -c 'grep -c "libnss" /proc/1/maps; stat -c %g /etc/container_environment.sh'
+    assert_success
+    assert_equal "${lines[0]}" 0
+    assert_equal "${lines[1]}" 0
+}
