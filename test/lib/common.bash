@@ -28,6 +28,7 @@ ns_init() {
 # a private /run and /tmp kept. Exit status and output are CMD's.
 in_ns() {
     [ -n "${ETC:-}" ] || ns_init
+    # shellcheck disable=SC2016 # the inner shell expands them
     unshare -p -f -m --mount-proc --propagation private -- /bin/sh -c '
         set -e
         etc=$1 work=$2; shift 2
