@@ -2,6 +2,7 @@
 # install_clean against a recording stand-in for apt-get, in a private mount namespace whose
 # /var/lib/apt/lists and /var/cache/debconf are scratch directories (the host's stay untouched).
 # The real apt-get runs it in test/docker/deb.bats.
+# shellcheck disable=SC2016 # the single-quoted scripts are expanded by the shell they run in
 load lib/common
 
 setup() {

@@ -3,6 +3,7 @@
 # container of the suite (cinit/rootfs:SUITE, which has no cinit inside).
 # The containers have no network: the test repository also holds runit and what it pulls in
 # (fetched once per rootfs image into build/deb-test/) and a tiny package for install_clean.
+# shellcheck disable=SC2016 # the single-quoted scripts are expanded by the shell they run in
 load ../lib/common
 
 SUITE=${SUITE:-trixie}
