@@ -71,10 +71,17 @@ int runit_read_status(const char *dir, struct runit_status *out)
     return 0;
 }
 
+long long runit_age_ms(const struct runit_status *s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long ms = ((long long)ts.tv_sec - s->since) * 1000 + (ts.tv_nsec - s->nsec) / 1000000;
+    return ms > 0 ? ms : 0;
+}
+
 long long runit_age(const struct runit_status *s)
 {
-    long long now = (long long)time(NULL);
-    return now > s->since ? now - s->since : 0;
+    return runit_age_ms(s) / 1000;
 }
 
 bool runit_supervised(const char *dir)

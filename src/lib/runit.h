@@ -28,6 +28,7 @@ bool runit_parse_status(const unsigned char *b, size_t n, struct runit_status *o
 int runit_read_status(const char *dir, struct runit_status *out);
 /* Seconds since the last change of state, as sv shows them (never negative). */
 long long runit_age(const struct runit_status *s);
+long long runit_age_ms(const struct runit_status *s);
 /* Is a runsv looking after DIR? (its supervise/ok fifo has a reader) */
 bool runit_supervised(const char *dir);
 /* Send one control byte (u d o t k x h ...) to DIR/supervise/control; 0 or -1 with errno. */
@@ -36,6 +37,9 @@ int runit_control(const char *dir, char cmd);
 /* cinit holds a service back until its dependencies are ready with a `down` file holding this
  * line, so that it can tell its own from the user's. */
 #define RUNIT_HELD_MARK "cinit: held until its dependencies are ready\n"
+/* What cinit knows that runsv does not (a service left down after too many restarts): one
+ * line per service, CINIT_NOTE_DIR/NAME, for cinit-health to report. */
+#define CINIT_NOTE_DIR "/run/cinit/services"
 /* The service has a `down` file (is disabled), and whether cinit wrote it. */
 bool runit_has_down(const char *dir, bool *held);
 /* An executable regular file DIR/NAME (./check, ./run). */
