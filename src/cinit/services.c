@@ -1,0 +1,624 @@
+/* Services: readiness, start order, critical services, the restart limit (cinit(8),
+ * "Services: readiness, order, health").
+ *
+ * Order uses runit's own switch: a service with a `depends` file gets a `down` file (one that
+ * says it is cinit's) before runsvdir starts, so that its runsv starts it held; once runsv has
+ * read it the file goes again (sv status and cinit-health then show the service as enabled),
+ * and when every service it names is ready, cinit sends it `u` as `sv up` would. Nothing else
+ * in the service directory changes, and a service dir without the new files is left alone.
+ *
+ * Everything is driven by inotify on the services' supervise directories, where runsv renames
+ * a new status into place at each change; the probes are the only thing that retries, with a
+ * backoff. The exit status of a critical service's ./run comes from a pidfd held on it: runsv
+ * reaps it, the kernel (Linux 6.15+, PIDFD_INFO_EXIT) keeps its status for the pidfd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cinit.h"
+#include "probe.h"
+#include "runit.h"
+
+#define PROBE_TIMEOUT_MS 1000
+#define BACKOFF_MIN_MS 10
+#define BACKOFF_MAX_MS 250
+#define CHECK_BACKOFF_MIN_MS 50
+#define CHECK_BACKOFF_MAX_MS 500
+#define REPORT_EVERY_MS 5000
+#define MAX_STARTS 64
+
+/* <linux/pidfd.h> of Linux 6.15; the first version of the structure is enough for exit_code */
+struct pidfd_info_v0 {
+    uint64_t mask, cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;
+};
+#define CINIT_PIDFD_GET_INFO _IOWR(0xFF, 11, struct pidfd_info_v0)
+#define CINIT_PIDFD_INFO_EXIT (1ULL << 3)
+
+struct svc {
+    char *name;
+    char dir[PATH_MAX];
+    char **deps;
+    size_t *dep, ndeps;
+    struct probe probe;
+    bool enabled;  /* no down file of the user's */
+    bool held;     /* waits for its dependencies, `u` not sent yet */
+    bool marker;   /* cinit's down file is still there */
+    bool critical, loud, gave_up;
+    int mark;      /* cycle search */
+    pid_t pid;     /* the run followed, 0: none */
+    int pidfd;
+    bool asked;    /* this run was asked to stop (want down, TERM) */
+    long run_since, next_probe, next_report;
+    int backoff;
+    bool ready;
+    bool expect_down; /* the run ended into ./finish: the down status that follows is its */
+    long long down_since, down_nsec;
+    char why[512];
+    long starts[MAX_STARTS];
+    size_t nstarts;
+};
+
+static struct svc *svcs;
+static size_t nsvcs;
+static bool active;
+static int ifd = -1;
+static bool unwatched; /* some supervise dir is not watched yet (not there, or a dangling link) */
+static long poll_backoff = BACKOFF_MIN_MS, next_poll = -1;
+static long restart_n, restart_window_ms;
+static long long boot_since; /* a status older than cinit's boot is left from an earlier one */
+
+int services_exit_status = -1;
+
+static struct svc *find(const char *name)
+{
+    for (size_t i = 0; i < nsvcs; i++)
+        if (strcmp(svcs[i].name, name) == 0)
+            return &svcs[i];
+    return NULL;
+}
+
+/* a dependency cycle through s, as "a -> b -> a", into b */
+static bool cycle_from(struct svc *s, struct svc **stack, size_t depth, struct buf *b)
+{
+    s->mark = 1;
+    stack[depth] = s;
+    for (size_t i = 0; i < s->ndeps; i++) {
+        struct svc *d = &svcs[s->dep[i]];
+        if (d->mark == 1) {
+            size_t from = 0;
+            while (stack[from] != d)
+                from++;
+            for (size_t k = from; k <= depth; k++)
+                buf_addf(b, "%s -> ", stack[k]->name);
+            buf_adds(b, d->name);
+            return true;
+        }
+        if (d->mark == 0 && cycle_from(d, stack, depth + 1, b))
+            return true;
+    }
+    s->mark = 2;
+    return false;
+}
+
+static bool parse_limit(void)
+{
+    const char *v = getenv("CINIT_RESTART_LIMIT");
+    if (!v || !*v)
+        return true;
+    const char *slash = strchr(v, '/');
+    char n[32];
+    if (slash && (size_t)(slash - v) < sizeof n) {
+        memcpy(n, v, (size_t)(slash - v));
+        n[slash - v] = '\0';
+        if (parse_long(n, 1, MAX_STARTS - 1, &restart_n) && parse_seconds_ms(slash + 1, MAX_TIMEOUT_S, &restart_window_ms) &&
+            restart_window_ms > 0)
+            return true;
+    }
+    error("CINIT_RESTART_LIMIT='%s' is not RESTARTS/SECONDS (e.g. 5/60, at most %d restarts)", v, MAX_STARTS - 1);
+    return false;
+}
+
+void services_env(void)
+{
+    if (!parse_limit())
+        exit(2);
+}
+
+bool services_prepare(bool waiting)
+{
+    char **names = runit_services(SERVICE_DIR);
+    if (!names)
+        return true; /* runsvdir will say what is wrong with it */
+    nsvcs = runit_list_len(names);
+    svcs = calloc(nsvcs ? nsvcs : 1, sizeof *svcs);
+    if (!svcs)
+        die(1, "out of memory");
+    bool ok = true, any = waiting || restart_n || opt.verbose;
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        s->name = names[i];
+        s->pidfd = -1;
+        snprintf(s->dir, sizeof s->dir, "%s/%s", SERVICE_DIR, s->name);
+        char path[PATH_MAX + 16], err[512];
+        snprintf(path, sizeof path, "%s/depends", s->dir);
+        s->deps = runit_read_list(path);
+        if (!s->deps) {
+            error("cannot read %s: %s", path, strerror(errno));
+            s->deps = runit_parse_list("", 0);
+            ok = false;
+        }
+        s->ndeps = runit_list_len(s->deps);
+        s->critical = runit_has_file(s->dir, "critical");
+        bool held;
+        s->enabled = !runit_has_down(s->dir, &held) || held;
+        if (!probe_for_service(s->dir, &s->probe, err, sizeof err)) {
+            error("service %s: %s", s->name, err);
+            ok = false;
+        }
+        s->loud = s->ndeps || s->critical || runit_has_file(s->dir, "ready") || waiting;
+        any |= s->loud;
+        snprintf(path, sizeof path, "%s/down", s->dir);
+        if (held && !s->ndeps && unlink(path) < 0 && errno != ENOENT) /* left from an earlier boot */
+            warning("cannot remove %s: %s", path, strerror(errno));
+    }
+    free(names); /* the strings now belong to svcs */
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        s->dep = calloc(s->ndeps ? s->ndeps : 1, sizeof *s->dep);
+        if (!s->dep)
+            die(1, "out of memory");
+        for (size_t k = 0; k < s->ndeps; k++) {
+            struct svc *d = find(s->deps[k]);
+            if (!d) {
+                error("service %s depends on %s, which is not a service in %s", s->name, s->deps[k], SERVICE_DIR);
+                ok = false;
+                continue;
+            }
+            s->dep[k] = (size_t)(d - svcs);
+            d->loud = true;
+            if (!d->enabled)
+                warning("service %s depends on %s, which is disabled (down file): it waits until %s is up", s->name,
+                        d->name, d->name);
+        }
+    }
+    if (ok) {
+        struct svc **stack = calloc(nsvcs + 1, sizeof *stack);
+        if (!stack)
+            die(1, "out of memory");
+        for (size_t i = 0; i < nsvcs && ok; i++) {
+            struct buf b = {0};
+            if (svcs[i].mark == 0 && cycle_from(&svcs[i], stack, 0, &b)) {
+                error("services depend on each other in a cycle: %s", buf_cstr(&b));
+                ok = false;
+            }
+            buf_free(&b);
+        }
+        free(stack);
+    }
+    if (!ok)
+        return false;
+    active = any;
+    if (!active)
+        return true;
+    /* held back until their dependencies are ready (see the top of this file) */
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        if (!s->ndeps || !s->enabled)
+            continue;
+        char path[PATH_MAX + 8];
+        snprintf(path, sizeof path, "%s/down", s->dir);
+        if (runit_has_down(s->dir, NULL) && unlink(path) < 0) { /* our own, from an earlier boot */
+            error("cannot replace %s: %s", path, strerror(errno));
+            return false;
+        }
+        if (atomic_write(path, RUNIT_HELD_MARK, strlen(RUNIT_HELD_MARK), 0644, (uid_t)-1, (gid_t)-1) < 0) {
+            error("cannot hold service %s until %s %s ready: cannot write %s: %s", s->name, s->ndeps > 1 ? "its dependencies" : s->deps[0],
+                  s->ndeps > 1 ? "are" : "is", path, strerror(errno));
+            return false;
+        }
+        s->held = s->marker = true;
+        debug("service %s held until its dependencies are ready", s->name);
+    }
+    return true;
+}
+
+static void watch_one(struct svc *s)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/supervise", s->dir);
+    if (inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE) < 0)
+        unwatched = true;
+}
+
+static void watch_all(void)
+{
+    unwatched = false;
+    for (size_t i = 0; i < nsvcs; i++)
+        watch_one(&svcs[i]);
+    if (!unwatched)
+        next_poll = -1;
+}
+
+static void note(const struct svc *s, const char *text)
+{
+    if (mkdir("/run/cinit", 0755) < 0 && errno != EEXIST)
+        return;
+    if (mkdir(CINIT_NOTE_DIR, 0755) < 0 && errno != EEXIST)
+        return;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", CINIT_NOTE_DIR, s->name);
+    if (atomic_write(path, text, strlen(text), 0644, (uid_t)-1, (gid_t)-1) < 0)
+        debug("cannot write %s: %s", path, strerror(errno));
+}
+
+static void events(void)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    for (;;) {
+        ssize_t n = read(ifd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        /* a new supervise dir in a service dir: watch it at once */
+        bool rewatch = false;
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *e = (struct inotify_event *)p;
+            if ((e->mask & IN_Q_OVERFLOW) || (e->len && strcmp(e->name, "supervise") == 0))
+                rewatch = true;
+            p += sizeof *e + e->len;
+        }
+        if (rewatch && unwatched)
+            watch_all();
+    }
+}
+
+void services_start(void)
+{
+    if (!active)
+        return;
+    ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (ifd < 0) {
+        warning("inotify: %s: services are looked at every %d ms", strerror(errno), BACKOFF_MAX_MS);
+        unwatched = true;
+    } else {
+        /* the service dirs themselves, for their supervise dir to appear */
+        for (size_t i = 0; i < nsvcs; i++)
+            (void)inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO);
+        watch_all();
+        extra_fd = ifd;
+        extra_ready = events;
+    }
+    long now = now_ms();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    boot_since = (long long)ts.tv_sec - 1;
+    for (size_t i = 0; i < nsvcs; i++)
+        svcs[i].run_since = now;
+    if (unwatched)
+        next_poll = now;
+}
+
+static bool deps_ready(const struct svc *s)
+{
+    for (size_t k = 0; k < s->ndeps; k++)
+        if (!svcs[s->dep[k]].ready)
+            return false;
+    return true;
+}
+
+static void set_ready(struct svc *s, long now)
+{
+    s->ready = true;
+    s->next_probe = -1;
+    double t = (double)(now - s->run_since) / 1000.0;
+    if (s->loud)
+        info("Service %s is ready (%.2f s after its start%s%s).", s->name, t, s->probe.text[0] ? ", " : "", s->probe.text);
+    debug("service %s is ready, %.3f s after its start", s->name, t);
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *d = &svcs[i];
+        if (d->held && deps_ready(d)) {
+            d->held = false;
+            info("Starting service %s: what it depends on is ready.", d->name);
+            if (runit_control(d->dir, 'u') < 0)
+                warning("cannot start service %s: %s", d->name, strerror(errno));
+        }
+    }
+}
+
+/* the wait status of the run that ended, from its pidfd; -1 if the kernel cannot say */
+static int run_status(struct svc *s)
+{
+    if (s->pidfd < 0)
+        return -1;
+    struct pidfd_info_v0 info = {.mask = CINIT_PIDFD_INFO_EXIT};
+    int st = -1;
+    if (ioctl(s->pidfd, CINIT_PIDFD_GET_INFO, &info) == 0 && (info.mask & CINIT_PIDFD_INFO_EXIT))
+        st = info.exit_code;
+    close(s->pidfd);
+    s->pidfd = -1;
+    return st;
+}
+
+/* CINIT_RESTART_LIMIT: one more unasked exit of s; true if it is now left down */
+static bool count_exit(struct svc *s, long now)
+{
+    if (!restart_n || s->critical || s->gave_up)
+        return false;
+    size_t k = 0;
+    for (size_t i = 0; i < s->nstarts; i++)
+        if (now - s->starts[i] < restart_window_ms)
+            s->starts[k++] = s->starts[i];
+    s->starts[k++] = now;
+    s->nstarts = k;
+    if ((long)k <= restart_n)
+        return false;
+    char text[256];
+    snprintf(text, sizeof text, "restarted %ld times in %.3g s (CINIT_RESTART_LIMIT=%ld/%.3g): left down\n", restart_n,
+             (double)restart_window_ms / 1000, restart_n, (double)restart_window_ms / 1000);
+    error("service %s %.*s", s->name, (int)strlen(text) - 1, text);
+    note(s, text);
+    s->gave_up = true;
+    if (runit_control(s->dir, 'd') < 0)
+        warning("cannot stop service %s: %s", s->name, strerror(errno));
+    return true;
+}
+
+static void critical_ended(struct svc *s, int st)
+{
+    char d[64];
+    if (st >= 0) {
+        services_exit_status = exit_code(st);
+        error("critical service %s %s: stopping the container.", s->name, describe_status(st, d, sizeof d));
+    } else {
+        services_exit_status = 1;
+        error("critical service %s exited (its status is unknown: it ended before cinit could follow it, or Linux is "
+              "older than 6.15): stopping the container.", s->name);
+    }
+    (void)runit_control(s->dir, 'd'); /* no restart while the container goes down */
+    if (!stop_signal)
+        stop_signal = SIGTERM;
+    forward(&main_cmd, SIGTERM);
+}
+
+static void run_ended(struct svc *s)
+{
+    bool was_ready = s->ready;
+    s->ready = false;
+    s->next_probe = -1;
+    int st = run_status(s);
+    if (!s->asked && !shutting_down)
+        count_exit(s, now_ms());
+    if (s->critical && !s->asked && !shutting_down && services_exit_status < 0) {
+        critical_ended(s, st);
+    } else if (was_ready && s->loud && !s->asked && !shutting_down) {
+        char d[64];
+        if (st >= 0)
+            warning("service %s %s.", s->name, describe_status(st, d, sizeof d));
+        else
+            warning("service %s went down.", s->name);
+    }
+    s->pid = 0;
+}
+
+static void new_run(struct svc *s, pid_t pid, long now)
+{
+    s->pid = pid;
+    s->asked = false;
+    s->run_since = now;
+    s->ready = false;
+    s->why[0] = '\0';
+    s->next_report = now + PROBE_UP_MS;
+    if (s->critical) {
+        s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (s->pidfd < 0)
+            debug("pidfd_open %ld: %s", (long)pid, strerror(errno));
+    }
+    if (s->gave_up)
+        return;
+    switch (s->probe.kind) {
+    case PROBE_NOW:
+        set_ready(s, now);
+        return;
+    case PROBE_UP:
+        s->next_probe = now + PROBE_UP_MS;
+        return;
+    case PROBE_CHECK:
+        s->backoff = CHECK_BACKOFF_MIN_MS;
+        s->next_probe = now;
+        return;
+    default:
+        s->backoff = BACKOFF_MIN_MS;
+        s->next_probe = now;
+        return;
+    }
+}
+
+/* what runsv says about s now */
+static void look(struct svc *s, long now)
+{
+    struct runit_status st;
+    if (runit_read_status(s->dir, &st) < 0 || st.since < boot_since)
+        return;
+    if (s->marker && runit_supervised(s->dir)) {
+        /* runsv has read it: the service stays down until it is sent `u` */
+        char path[PATH_MAX + 8];
+        snprintf(path, sizeof path, "%s/down", s->dir);
+        if (unlink(path) < 0 && errno != ENOENT)
+            warning("cannot remove %s: %s", path, strerror(errno));
+        s->marker = false;
+    }
+    if (st.state == RUNIT_RUN && st.pid > 0) {
+        if (st.pid != s->pid) {
+            if (s->pid)
+                run_ended(s);
+            new_run(s, st.pid, now);
+        }
+        if (!st.want_up || st.got_term)
+            s->asked = true;
+    } else {
+        if (!st.want_up)
+            s->asked = true;
+        bool fresh_down = st.state == RUNIT_DOWN && (st.since != s->down_since || st.nsec != s->down_nsec);
+        if (st.state == RUNIT_DOWN) {
+            s->down_since = st.since;
+            s->down_nsec = st.nsec;
+        }
+        if (s->pid) {
+            run_ended(s);
+            s->expect_down = st.state == RUNIT_FINISH;
+        } else if (fresh_down && s->expect_down) {
+            s->expect_down = false;
+        } else if (fresh_down && st.want_up && !shutting_down) {
+            /* a run that ended before cinit saw it start */
+            bool gave_up = count_exit(s, now);
+            if (s->critical && services_exit_status < 0)
+                critical_ended(s, -1);
+            else if (!gave_up && s->loud)
+                debug("service %s exited at once", s->name);
+        }
+    }
+}
+
+static void probe(struct svc *s, long now)
+{
+    struct runit_status st;
+    if (runit_read_status(s->dir, &st) < 0 || st.state != RUNIT_RUN || st.pid != s->pid) {
+        look(s, now);
+        return;
+    }
+    char why[512] = "";
+    bool ok;
+    if (s->probe.kind == PROBE_UP) {
+        ok = true;
+    } else if (s->probe.kind == PROBE_CHECK) {
+        char **envp = env_to_environ(&env);
+        ok = probe_run_check(s->dir, envp, PROBE_TIMEOUT_MS, why, sizeof why);
+        env_free_environ(envp);
+    } else {
+        ok = probe_run(&s->probe, PROBE_TIMEOUT_MS, why, sizeof why);
+    }
+    now = now_ms();
+    if (ok) {
+        set_ready(s, now);
+        return;
+    }
+    if (s->loud && now >= s->next_report) {
+        info("Service %s is not ready yet (%s%s%s).", s->name, s->probe.kind == PROBE_CHECK ? "" : s->probe.text,
+             s->probe.kind == PROBE_CHECK ? "" : ": ", why);
+        s->next_report = now + REPORT_EVERY_MS;
+    }
+    snprintf(s->why, sizeof s->why, "%s", why);
+    int max = s->probe.kind == PROBE_CHECK ? CHECK_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
+    s->next_probe = now + s->backoff;
+    s->backoff = s->backoff * 2 > max ? max : s->backoff * 2;
+}
+
+long services_tick(void)
+{
+    if (!active || shutting_down)
+        return -1;
+    long now = now_ms();
+    if (unwatched && next_poll >= 0 && now >= next_poll) {
+        if (ifd >= 0)
+            watch_all();
+        poll_backoff = poll_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : poll_backoff * 2;
+        next_poll = unwatched ? now + poll_backoff : -1;
+    }
+    for (size_t i = 0; i < nsvcs; i++)
+        look(&svcs[i], now);
+    long next = unwatched ? next_poll : -1;
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        if (s->pid && !s->ready && s->next_probe >= 0 && now_ms() >= s->next_probe)
+            probe(s, now_ms());
+        if (s->pid && !s->ready && s->next_probe >= 0 && (next < 0 || s->next_probe < next))
+            next = s->next_probe;
+    }
+    return next;
+}
+
+static bool all_ready_or_stop(void)
+{
+    if (stop_signal)
+        return true;
+    for (size_t i = 0; i < nsvcs; i++)
+        if (svcs[i].enabled && !svcs[i].ready)
+            return false;
+    return true;
+}
+
+bool services_wait_ready(long timeout_ms)
+{
+    if (!active || stop_signal)
+        return !stop_signal;
+    struct buf b = {0};
+    size_t n = 0;
+    services_tick();
+    for (size_t i = 0; i < nsvcs; i++)
+        if (svcs[i].enabled && !svcs[i].ready)
+            buf_addf(&b, "%s%s", n++ ? ", " : "", svcs[i].name);
+    long start = now_ms();
+    if (n) {
+        if (timeout_ms)
+            info("Waiting up to %.3g s for %s to be ready: %s", (double)timeout_ms / 1000, n > 1 ? "services" : "service",
+                 buf_cstr(&b));
+        else
+            info("Waiting for %s to be ready: %s", n > 1 ? "services" : "service", buf_cstr(&b));
+    }
+    buf_free(&b);
+    bool ok = wait_until(all_ready_or_stop, timeout_ms ? start + timeout_ms : -1);
+    if (stop_signal)
+        return false;
+    if (ok) {
+        if (n)
+            info("All services are ready (%.2f s).", (double)(now_ms() - start) / 1000);
+        return true;
+    }
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        if (!s->enabled || s->ready)
+            continue;
+        char last[256] = "";
+        bool has_last = runit_last_output(s->dir, last, sizeof last);
+        const char *state = s->held ? "still waiting for what it depends on" : !s->pid ? "not running" : s->why[0] ? s->why : "not ready";
+        error("service %s is not ready after %.3g s: %s%s%s%s", s->name, (double)timeout_ms / 1000,
+              s->probe.text[0] && s->pid && !s->held ? s->probe.text : "", s->probe.text[0] && s->pid && !s->held ? ": " : "",
+              state, has_last ? "; its last output: " : "");
+        if (has_last)
+            error("  %s", last);
+    }
+    return false;
+}
+
+void services_stop(void)
+{
+    if (!active)
+        return;
+    active = false;
+    if (extra_fd == ifd) {
+        extra_fd = -1;
+        extra_ready = NULL;
+    }
+    /* the inotify instance stays open (close-on-exec): closing it costs a grace period */
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        if (s->marker) {
+            char path[PATH_MAX + 8];
+            snprintf(path, sizeof path, "%s/down", s->dir);
+            if (unlink(path) < 0 && errno != ENOENT)
+                warning("cannot remove %s: %s", path, strerror(errno));
+            s->marker = false;
+        }
+    }
+}

@@ -1,0 +1,256 @@
+#!/usr/bin/env bats
+# Services: readiness probes, start order (depends), the main command that waits for them,
+# critical services, the restart limit, and cinit-health. Services live in the private /etc of
+# common.bash; the sandbox shares the host's network, so TCP tests pick a free port.
+# shellcheck disable=SC2016
+load lib/common
+load lib/cinit
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+    cinit_setup_file
+    LISTEN=$BATS_FILE_TMPDIR/listen
+    cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -o "$LISTEN" "$SRC/test/fixtures/services/listen.c"
+    export LISTEN
+}
+setup() { cinit_setup; }
+teardown() { cinit_teardown; }
+
+# a port nobody listens on now
+free_port() { "$LISTEN" free; }
+
+# the run of a TCP server that starts listening after $2 seconds on port $1
+slow_server() { echo "exec $LISTEN serve $1 $2"; }
+
+@test "a service that depends on a TCP server which takes 2 s to listen starts after it listens" {
+    local port
+    port=$(free_port)
+    add_service db "$(slow_server "$port" 2)"
+    echo "tcp:$port" > "$ETC/service/db/ready"
+    # web records whether db accepted connections when its ./run started
+    add_service web "if $LISTEN connect $port; then echo up > /etc/web-saw; else echo refused > /etc/web-saw; fi
+exec sleep 1000"
+    echo db > "$ETC/service/web/depends"
+    run cinit --wait-for-services=20 -- sh -c 'cat /etc/web-saw; test ! -e /etc/service/web/down && echo no-down-file; sv status /etc/service/web'
+    assert_success
+    assert_line up
+    assert_line no-down-file
+    refute_output --partial 'normally down'
+    assert_output --partial "Service db is ready"
+    assert_output --partial "Starting service web: what it depends on is ready."
+    # and the held file is not left behind
+    assert_file_not_exists "$ETC/service/web/down"
+}
+
+@test "a chain a <- b <- c starts in order, and -v logs each readiness time" {
+    for s in a b c; do
+        add_service $s "echo $s >> /run/order; touch /run/$s-ready; exec sleep 1000"
+        echo "file:/run/$s-ready" > "$ETC/service/$s/ready"
+    done
+    # a is slow to be ready: b and c must wait for it
+    add_service a 'sleep 1; echo a >> /run/order; touch /run/a-ready; exec sleep 1000'
+    echo a > "$ETC/service/b/depends"
+    printf '# c needs b\nb\n' > "$ETC/service/c/depends"
+    run cinit -v --wait-for-services=20 -- cat /run/order
+    assert_success
+    assert_equal "$(printf '%s\n' "${lines[@]}" | grep -xE '[abc]' | tr -d '\n')" abc
+    assert_output --regexp 'service a is ready, [0-9.]+ s after its start'
+    assert_output --regexp 'service c is ready, [0-9.]+ s after its start'
+}
+
+@test "the main command waits for a slow service (--wait-for-services and CINIT_WAIT_FOR_SERVICES)" {
+    add_service slow 'sleep 1.5; touch /run/slow-ready; exec sleep 1000'
+    echo file:/run/slow-ready > "$ETC/service/slow/ready"
+    run cinit --wait-for-services -- test -e /run/slow-ready
+    assert_success
+    assert_output --partial 'Waiting up to 60 s for service to be ready: slow'
+    assert_output --partial 'All services are ready'
+    CINIT_WAIT_FOR_SERVICES=10 run cinit -- test -e /run/slow-ready
+    assert_success
+    assert_output --partial 'Waiting up to 10 s for service to be ready: slow'
+    # without either, the main command does not wait
+    run cinit -- test -e /run/slow-ready
+    assert_failure 1
+}
+
+@test "a service without a probe is ready once it has run for 1 s; a disabled one is not waited for" {
+    add_service plain 'date +%s%N > /run/plain-start; exec sleep 1000'
+    add_service off 'exec sleep 1000'
+    touch "$ETC/service/off/down"
+    run cinit --wait-for-services=10 -- sh -c 'echo "after=$(( ($(date +%s%N) - $(cat /run/plain-start)) / 1000000 ))"'
+    assert_success
+    local after
+    after=$(printf '%s\n' "${lines[@]}" | sed -n 's/^after=//p')
+    [ "$after" -ge 950 ] || fail "the main command started $after ms after the service"
+    refute_output --partial 'off'
+}
+
+@test "on timeout the boot fails with 1, naming the service, its probe and its last output line" {
+    add_service never 'echo "loading the model, 3% done"; exec sleep 1000'
+    echo file:/run/never > "$ETC/service/never/ready"
+    mkdir -p "$ETC/service/never/log"
+    printf '#!/bin/sh\nmkdir -p main\nexec svlogd main\n' > "$ETC/service/never/log/run"
+    chmod +x "$ETC/service/never/log/run"
+    add_service fine 'exec sleep 1000'
+    echo up > "$ETC/service/fine/ready"
+    CINIT_WAIT_FOR_SERVICES=1.5 run cinit -- touch /etc/main-ran
+    assert_failure 1
+    assert_output --partial 'service never is not ready after 1.5 s: file:/run/never: No such file or directory; its last output:'
+    assert_output --partial 'loading the model, 3% done'
+    refute_output --partial 'service fine is not ready'
+    assert_file_not_exists "$ETC/main-ran"
+    # and the shutdown ran as for any failed boot
+    assert_output --partial 'Shutting down runit daemon'
+}
+
+@test "a critical service that exits 3 ends cinit with 3, main command or not" {
+    add_service app 'sleep 1; exit 3'
+    touch "$ETC/service/app/critical"
+    add_service other 'exec sleep 1000'
+    run cinit
+    assert_failure 3
+    assert_output --partial 'critical service app exited with status 3: stopping the container.'
+    assert_output --partial 'Shutting down runit daemon'
+    START=$(now_ms)
+    cinit_start -- sleep 100
+    cinit_wait 20
+    assert_equal "$status" 3
+    # 1 s of the service's own, then a prompt shutdown
+    assert_took "$START" 900 10000
+}
+
+@test "a critical service killed by signal N ends cinit with 128+N" {
+    add_service app 'sleep 1; kill -USR1 $$'
+    touch "$ETC/service/app/critical"
+    run cinit -- sleep 100
+    assert_failure 138
+    assert_output --partial 'critical service app was killed by signal 10'
+}
+
+@test "a critical service stopped with sv down does not end the container" {
+    add_service app 'exec sleep 1000'
+    touch "$ETC/service/app/critical"
+    run cinit --wait-for-services=10 -- sh -c 'sv down /etc/service/app && sleep 0.5 && sv status /etc/service/app'
+    assert_success
+    assert_output --partial 'down: /etc/service/app'
+    refute_output --partial 'critical service'
+}
+
+@test "a dependency cycle is a boot error naming it; nothing starts" {
+    add_service a 'touch /etc/a-ran; exec sleep 1000'
+    add_service b 'touch /etc/b-ran; exec sleep 1000'
+    add_service c 'touch /etc/c-ran; exec sleep 1000'
+    echo b > "$ETC/service/a/depends"
+    echo c > "$ETC/service/b/depends"
+    echo a > "$ETC/service/c/depends"
+    run cinit -- touch /etc/main-ran
+    assert_failure 1
+    assert_output --partial 'services depend on each other in a cycle: a -> b -> c -> a'
+    assert_file_not_exists "$ETC/main-ran"
+    assert_file_not_exists "$ETC/a-ran"
+    assert_file_not_exists "$ETC/service/a/down"
+}
+
+@test "an unknown dependency is a boot error naming both services" {
+    add_service web 'exec sleep 1000'
+    printf 'db\ncache\n' > "$ETC/service/web/depends"
+    add_service db 'exec sleep 1000'
+    run cinit -- touch /etc/main-ran
+    assert_failure 1
+    assert_output --partial 'service web depends on cache, which is not a service in /etc/service'
+    refute_output --partial 'depends on db'
+    assert_file_not_exists "$ETC/main-ran"
+}
+
+@test "a malformed ready file is a boot error" {
+    add_service web 'exec sleep 1000'
+    echo 'tcp:http' > "$ETC/service/web/ready"
+    run cinit -- true
+    assert_failure 1
+    assert_output --partial "service web: 'tcp:http': expected tcp:PORT"
+}
+
+@test "./check is the probe when there is one" {
+    add_service web 'sleep 0.5; touch /run/web-ok; exec sleep 1000'
+    printf '#!/bin/sh\necho checking >&2\ntest -e /run/web-ok\n' > "$ETC/service/web/check"
+    chmod +x "$ETC/service/web/check"
+    run cinit --wait-for-services=10 -- test -e /run/web-ok
+    assert_success
+    assert_output --partial 'Service web is ready'
+}
+
+@test "CINIT_RESTART_LIMIT leaves a crashing service down and cinit-health says failing" {
+    add_service crash 'echo crashing; exit 1'
+    add_service fine 'exec sleep 1000'
+    CINIT_RESTART_LIMIT=2/30 run cinit -- sh -c '
+        for i in $(seq 100); do "$BIN/cinit-health" --service crash | grep -q failing && break; sleep 0.1; done
+        sleep 1.5; "$BIN/cinit-health"; echo "rc=$?"'
+    assert_success
+    assert_output --partial 'service crash restarted 2 times in 30 s (CINIT_RESTART_LIMIT=2/30): left down'
+    assert_line --regexp '^crash failing [0-9]+ restarted 2 times'
+    assert_line --regexp '^fine up [0-9]+ pid [0-9]+$'
+    assert_line rc=1
+    CINIT_RESTART_LIMIT=5 run cinit -- true
+    assert_failure 2
+    assert_output --partial "CINIT_RESTART_LIMIT='5' is not RESTARTS/SECONDS"
+}
+
+@test "cinit-health: lines, --json, --service and its exit status" {
+    local port
+    port=$(free_port)
+    add_service web 'exec sleep 1000'
+    echo "tcp:$port" > "$ETC/service/web/ready"
+    add_service cron 'exec sleep 1000'
+    add_service sshd 'exec sleep 1000'
+    touch "$ETC/service/sshd/down"
+    add_service db "$(slow_server "$port" 0)"
+    run cinit --wait-for-services=20 -- sh -c '
+        "$BIN/cinit-health"; echo "rc=$?"
+        "$BIN/cinit-health" --json > /run/health.json; echo "json rc=$?"; cat /run/health.json
+        "$BIN/cinit-health" --service sshd; echo "sshd rc=$?"
+        "$BIN/cinit-health" --service nope; echo "nope rc=$?"
+        sv stop /etc/service/cron > /dev/null; "$BIN/cinit-health"; echo "rc=$?"'
+    assert_success
+    assert_line --regexp '^web up [0-9]+ pid [0-9]+, ready: tcp:[0-9]+$'
+    assert_line --regexp '^cron up [0-9]+ pid [0-9]+$'
+    assert_line --regexp '^sshd down [0-9]+ disabled \(down file\)$'
+    assert_line rc=0
+    assert_line 'json rc=0'
+    assert_line 'sshd rc=1'
+    assert_line 'nope rc=1'
+    assert_output --partial 'no service nope in /etc/service'
+    assert_line --regexp '^cron down [0-9]+ stopped \(sv down\)$'
+    assert_line rc=1
+    local json
+    json=$(printf '%s\n' "${lines[@]}" | grep '^{"services"')
+    run python3 -c 'import json, sys; d = json.loads(sys.argv[1]); s = {x["name"]: x for x in d["services"]}
+print(d["healthy"], s["web"]["state"], s["web"]["probe"].startswith("tcp:"), s["sshd"]["enabled"], s["sshd"]["state"], s["cron"]["pid"] > 0)' "$json"
+    assert_output 'True up True False down True'
+}
+
+@test "cinit-health: starting and not supervised; --help, --version, usage errors" {
+    add_service slow 'exec sleep 1000'
+    echo file:/run/never > "$ETC/service/slow/ready"
+    run cinit -- sh -c '
+        for i in $(seq 200); do "$BIN/cinit-health" | grep -q starting && break; sleep 0.05; done
+        "$BIN/cinit-health"; echo "rc=$?"'
+    assert_line --regexp '^slow starting [0-9]+ pid [0-9]+, file:/run/never: No such file or directory$'
+    assert_line rc=1
+    # without runsv, nothing is supervised
+    run in_ns "$BIN/cinit-health"
+    assert_failure 1
+    assert_output --regexp '^slow down 0 not supervised \(no runsv\)$'
+    run "$BIN/cinit-health" --help
+    assert_success
+    assert_output --partial 'Usage: cinit-health'
+    run "$BIN/cinit-health" --version
+    assert_success
+    assert_output --regexp '^cinit-health [0-9]'
+    run "$BIN/cinit-health" --bogus
+    assert_failure 2
+    run "$BIN/cinit-health" --timeout x
+    assert_failure 2
+    run "$BIN/cinit-health" --dir /nonexistent
+    assert_failure 1
+    assert_output --partial 'cannot read /nonexistent'
+}
