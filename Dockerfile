@@ -44,4 +44,8 @@ LABEL org.opencontainers.image.title="cinit/base" \
       org.opencontainers.image.base.name="cinit/rootfs:${SUITE}" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.vendor="cinit"
+# cinit-health: exit 0 once every enabled runit service is up and ready (README "Services:
+# readiness, order, health"); cheap enough to run every 10 s (it reads supervise/ files and
+# runs only the probes the services declare).
+HEALTHCHECK --interval=10s --timeout=10s --start-period=30s --retries=3 CMD ["cinit-health"]
 CMD ["/sbin/my_init"]

@@ -98,6 +98,27 @@ void stop_runit(void);
 /* a child is gone: no longer wait for it as a runsv */
 void runit_reaped(pid_t pid);
 
+/* ---- services: readiness, order, critical ones (services.c) ---- */
+/* --wait-for-services / CINIT_WAIT_FOR_SERVICES: -1 no wait, 0 no time limit, else ms */
+extern long wait_services_ms;
+/* the status cinit exits with because a critical service ended, or -1 */
+extern int services_exit_status;
+/* CINIT_RESTART_LIMIT, checked with the other variables (exit 2 if malformed). */
+void services_env(void);
+/* Before runsvdir: read the services, check their depends (false: a boot error, said), hold
+ * back those that depend on others. */
+bool services_prepare(bool waiting);
+/* Once runsvdir runs: follow the services (inotify on their supervise dirs). */
+void services_start(void);
+/* Called by wait_until at each wake-up: does what is due, returns when it next needs to run
+ * (now_ms() clock), or -1. */
+long services_tick(void);
+/* The main command's wait for every enabled service to be ready; false on timeout (said) or
+ * a stop signal. */
+bool services_wait_ready(long timeout_ms);
+/* At the start of the shutdown: stop following them. */
+void services_stop(void);
+
 /* ---- /proc and the shutdown (shutdown.c) ---- */
 struct procent {
     pid_t pid, ppid;

@@ -91,6 +91,7 @@ bool wait_until(bool (*cond)(void), long deadline)
 {
     for (;;) {
         reap_all();
+        long due = services_tick(); /* the services' next probe, or -1 */
         if (cond())
             return true;
         int timeout = -1;
@@ -99,6 +100,12 @@ bool wait_until(bool (*cond)(void), long deadline)
             if (left <= 0)
                 return false;
             timeout = left > INT_MAX ? INT_MAX : (int)left;
+        }
+        if (due >= 0) {
+            long left = due - now_ms();
+            left = left < 0 ? 0 : left;
+            if (timeout < 0 || left < timeout)
+                timeout = left > INT_MAX ? INT_MAX : (int)left;
         }
         struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = extra_fd, .events = POLLIN}};
         int n = poll(p, extra_fd >= 0 ? 2 : 1, timeout);

@@ -11,6 +11,8 @@
 struct options opt;
 long kill_process_ms = 30000, kill_all_ms = 30000;
 const char *init_dir = "/etc/my_init.d";
+long wait_services_ms = -1;
+#define WAIT_SERVICES_DEFAULT_MS 60000
 
 static bool main_done(void) { return main_cmd.done; }
 static bool main_done_or_stop(void) { return main_cmd.done || stop_signal; }
@@ -29,11 +31,15 @@ static void usage(FILE *f)
             "  --no-kill-all-on-exit  at exit, do not signal the processes still running\n"
             "  --quiet                only warnings and errors\n"
             "  --enable-insecure-key  install the insecure SSH key (enable_insecure_key)\n"
+            "  --wait-for-services[=SECONDS]\n"
+            "                         start MAIN_COMMAND once every enabled service is ready\n"
+            "                         (default 60 s, 0: no limit); on timeout the boot fails\n"
             "  -v, --verbose          more messages\n"
             "  --help                 this text\n"
             "  --version              the version\n\n"
             "Environment: KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT (seconds, default 30),\n"
-            "ENV_INIT_DIRECTORY (default /etc/my_init.d). See cinit(8).\n",
+            "ENV_INIT_DIRECTORY (default /etc/my_init.d), CINIT_WAIT_FOR_SERVICES (seconds),\n"
+            "CINIT_RESTART_LIMIT (RESTARTS/SECONDS). See cinit(8).\n",
             progname);
 }
 
@@ -69,6 +75,14 @@ static int parse_args(int argc, char **argv)
             opt.insecure_key = true;
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
             opt.verbose = true;
+        else if (strcmp(a, "--wait-for-services") == 0)
+            wait_services_ms = WAIT_SERVICES_DEFAULT_MS;
+        else if (strncmp(a, "--wait-for-services=", 20) == 0) {
+            if (!parse_seconds_ms(a + 20, MAX_TIMEOUT_S, &wait_services_ms)) {
+                fprintf(stderr, "%s: --wait-for-services: '%s' is not a number of seconds (0 to %ld)\n", progname, a + 20, MAX_TIMEOUT_S);
+                exit(2);
+            }
+        }
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             exit(0);
@@ -102,6 +116,10 @@ int main(int argc, char **argv)
     bool have_cmd = first < argc;
     timeout_env("KILL_PROCESS_TIMEOUT", &kill_process_ms);
     timeout_env("KILL_ALL_PROCESSES_TIMEOUT", &kill_all_ms);
+    services_env();
+    const char *w = getenv("CINIT_WAIT_FOR_SERVICES");
+    if (wait_services_ms < 0 && w && *w)
+        timeout_env("CINIT_WAIT_FOR_SERVICES", &wait_services_ms);
     const char *d = getenv("ENV_INIT_DIRECTORY");
     if (d && *d)
         init_dir = d;
@@ -139,12 +157,24 @@ int main(int argc, char **argv)
 
     if (booted) {
         if (!opt.skip_runit) {
-            if (root)
-                start_runit();
-            else
+            if (!root) {
                 warning("not running as root: not starting runit services");
+            } else if (!services_prepare(wait_services_ms >= 0 && have_cmd)) {
+                booted = false;
+                status = 1;
+            } else {
+                start_runit();
+                services_start();
+            }
         }
-        if (have_cmd && !stop_signal) {
+        if (booted && have_cmd && wait_services_ms >= 0 && !opt.skip_runit && root && !services_wait_ready(wait_services_ms) &&
+            !stop_signal) {
+            booted = false;
+            status = 1;
+        }
+        if (!booted) {
+            /* the services' boot error is said: shut down as for any failed boot */
+        } else if (have_cmd && !stop_signal) {
             struct buf name = {0};
             join_argv(&name, cmd);
             info("Running %s...", buf_cstr(&name));
@@ -176,6 +206,9 @@ int main(int argc, char **argv)
     }
     if (stop_signal && !main_cmd.pid && have_cmd)
         status = 128 + stop_signal; /* stopped before the main command could start */
+    services_stop();
+    if (services_exit_status >= 0)
+        status = services_exit_status; /* a critical service ended the container */
 
     shutdown_all();
     debug("exit %d", status);

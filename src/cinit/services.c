@@ -63,6 +63,7 @@ struct svc {
     long run_since, next_probe, next_report;
     int backoff;
     bool ready;
+    bool seen;        /* a status of this boot's runsv was read */
     bool expect_down; /* the run ended into ./finish: the down status that follows is its */
     long long down_since, down_nsec;
     char why[512];
@@ -77,7 +78,7 @@ static int ifd = -1;
 static bool unwatched; /* some supervise dir is not watched yet (not there, or a dangling link) */
 static long poll_backoff = BACKOFF_MIN_MS, next_poll = -1;
 static long restart_n, restart_window_ms;
-static long long boot_since; /* a status older than cinit's boot is left from an earlier one */
+static struct timespec boot; /* a status older than this is left from an earlier boot */
 
 int services_exit_status = -1;
 
@@ -212,6 +213,7 @@ bool services_prepare(bool waiting)
     active = any;
     if (!active)
         return true;
+    clock_gettime(CLOCK_REALTIME, &boot);
     /* held back until their dependencies are ready (see the top of this file) */
     for (size_t i = 0; i < nsvcs; i++) {
         struct svc *s = &svcs[i];
@@ -300,9 +302,6 @@ void services_start(void)
         extra_ready = events;
     }
     long now = now_ms();
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    boot_since = (long long)ts.tv_sec - 1;
     for (size_t i = 0; i < nsvcs; i++)
         svcs[i].run_since = now;
     if (unwatched)
@@ -448,8 +447,11 @@ static void new_run(struct svc *s, pid_t pid, long now)
 static void look(struct svc *s, long now)
 {
     struct runit_status st;
-    if (runit_read_status(s->dir, &st) < 0 || st.since < boot_since)
+    if (runit_read_status(s->dir, &st) < 0 || st.since < (long long)boot.tv_sec ||
+        (st.since == (long long)boot.tv_sec && st.nsec < boot.tv_nsec))
         return;
+    bool first = !s->seen;
+    s->seen = true;
     if (s->marker && runit_supervised(s->dir)) {
         /* runsv has read it: the service stays down until it is sent `u` */
         char path[PATH_MAX + 8];
@@ -479,7 +481,7 @@ static void look(struct svc *s, long now)
             s->expect_down = st.state == RUNIT_FINISH;
         } else if (fresh_down && s->expect_down) {
             s->expect_down = false;
-        } else if (fresh_down && st.want_up && !shutting_down) {
+        } else if (fresh_down && st.want_up && !first && !shutting_down) {
             /* a run that ended before cinit saw it start */
             bool gave_up = count_exit(s, now);
             if (s->critical && services_exit_status < 0)
