@@ -24,3 +24,9 @@ bench:
 	@BUILD=$(BUILD) SUITE=$(BENCH_SUITE) \
 	    BENCH_BASE_IMAGE=$(or $(IMAGE),cinit/base):$(BENCH_SUITE) \
 	    BENCH_ROOTFS_IMAGE=$(or $(ROOTFS_IMAGE),cinit/rootfs):$(BENCH_SUITE) bench/run
+
+# make bench-ready-chain: boot-to-ready of three services in a dependency chain, cinit's
+# depends/ready against sleeps (bench/ready-chain; needs root and runit). Not part of `make bench`.
+.PHONY: bench-ready-chain
+bench-ready-chain: all
+	@BUILD=$(BUILD) bench/ready-chain

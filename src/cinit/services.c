@@ -30,10 +30,12 @@
 #include "runit.h"
 
 #define PROBE_TIMEOUT_MS 1000
-#define BACKOFF_MIN_MS 10
-#define BACKOFF_MAX_MS 250
-#define CHECK_BACKOFF_MIN_MS 50
-#define CHECK_BACKOFF_MAX_MS 500
+/* A probe costs microseconds (./check a fork and exec): retried often, the delay between tries
+ * growing by half each time, so that a service is seen ready at most ~100 ms late. */
+#define BACKOFF_MIN_MS 5
+#define BACKOFF_MAX_MS 100
+#define CHECK_BACKOFF_MIN_MS 20
+#define CHECK_BACKOFF_MAX_MS 250
 #define REPORT_EVERY_MS 5000
 #define MAX_STARTS 64
 
@@ -523,7 +525,7 @@ static void probe(struct svc *s, long now)
     snprintf(s->why, sizeof s->why, "%s", why);
     int max = s->probe.kind == PROBE_CHECK ? CHECK_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
     s->next_probe = now + s->backoff;
-    s->backoff = s->backoff * 2 > max ? max : s->backoff * 2;
+    s->backoff = s->backoff + s->backoff / 2 + 1 > max ? max : s->backoff + s->backoff / 2 + 1;
 }
 
 long services_tick(void)
