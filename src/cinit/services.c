@@ -171,6 +171,9 @@ bool services_prepare(bool waiting)
             ok = false;
         }
         s->loud = s->ndeps || s->critical || runit_has_file(s->dir, "ready") || waiting;
+        snprintf(path, sizeof path, "%s/%s", CINIT_NOTE_DIR, s->name);
+        if (unlink(path) < 0 && errno != ENOENT) /* what an earlier boot noted is not true now */
+            debug("cannot remove %s: %s", path, strerror(errno));
         any |= s->loud;
         snprintf(path, sizeof path, "%s/down", s->dir);
         if (held && !s->ndeps && unlink(path) < 0 && errno != ENOENT) /* left from an earlier boot */
@@ -318,6 +321,24 @@ static bool deps_ready(const struct svc *s)
     return true;
 }
 
+/* `sv up` for the held services whose dependencies are all ready. One whose runsv does not
+ * read its control fifo yet stays held: its supervise dir's next event brings cinit back. */
+static void release_ready(void)
+{
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *d = &svcs[i];
+        if (!d->held || !deps_ready(d))
+            continue;
+        if (runit_control(d->dir, 'u') < 0) {
+            if (errno != ENOENT && errno != ENXIO)
+                warning("cannot start service %s: %s", d->name, strerror(errno));
+            continue;
+        }
+        d->held = false;
+        info("Starting service %s: what it depends on is ready.", d->name);
+    }
+}
+
 static void set_ready(struct svc *s, long now)
 {
     s->ready = true;
@@ -326,15 +347,7 @@ static void set_ready(struct svc *s, long now)
     if (s->loud)
         info("Service %s is ready (%.2f s after its start%s%s).", s->name, t, s->probe.text[0] ? ", " : "", s->probe.text);
     debug("service %s is ready, %.3f s after its start", s->name, t);
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *d = &svcs[i];
-        if (d->held && deps_ready(d)) {
-            d->held = false;
-            info("Starting service %s: what it depends on is ready.", d->name);
-            if (runit_control(d->dir, 'u') < 0)
-                warning("cannot start service %s: %s", d->name, strerror(errno));
-        }
-    }
+    release_ready();
 }
 
 /* the wait status of the run that ended, from its pidfd; -1 if the kernel cannot say */
@@ -541,6 +554,7 @@ long services_tick(void)
     }
     for (size_t i = 0; i < nsvcs; i++)
         look(&svcs[i], now);
+    release_ready();
     long next = unwatched ? next_poll : -1;
     for (size_t i = 0; i < nsvcs; i++) {
         struct svc *s = &svcs[i];
