@@ -190,18 +190,22 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--timeout") == 0 && has_next) {
             if (!parse_seconds_ms(argv[++i], 3600, &timeout_ms) || timeout_ms == 0) {
                 fprintf(stderr, "%s: --timeout '%s' is not a number of seconds\n", progname, argv[i]);
+                free(only);
                 return 2;
             }
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
+            free(only);
             return 0;
         } else if (strcmp(a, "--version") == 0) {
             printf("cinit-health %s\n", CINIT_VERSION);
+            free(only);
             return 0;
         } else {
             fprintf(stderr, "%s: %s '%s'\nTry '%s --help'.\n", progname,
                     strncmp(a, "--", 2) == 0 && !has_next ? "missing argument or unknown option" : "unknown argument", a,
                     progname);
+            free(only);
             return 2;
         }
     }
@@ -212,6 +216,7 @@ int main(int argc, char **argv)
             snprintf(dir, sizeof dir, "%s/%s", base, only[i]);
             if (!runit_name_ok(only[i]) || access(dir, F_OK) < 0) {
                 fprintf(stderr, "%s: no service %s in %s\n", progname, only[i], base);
+                free(only);
                 return 1;
             }
         }
@@ -220,6 +225,7 @@ int main(int argc, char **argv)
         names = runit_services(base);
         if (!names) {
             fprintf(stderr, "%s: cannot read %s: %s\n", progname, base, strerror(errno));
+            free(only);
             return 1;
         }
     }
