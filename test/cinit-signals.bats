@@ -59,6 +59,8 @@ num() { kill -l "$1"; }
 # send_and_see PID SIG DIR [EXPECTED]: send signal number SIG to PID, wait until the recorder
 # in DIR has EXPECTED (default SIG) as its last line
 send_and_see() {
+    # for the eval in wait_until, where the arguments are wait_until's
+    # shellcheck disable=SC2034
     SEE_DIR=$3 SEE_SIG=${4:-$2}
     kill "-$2" "$1"
     wait_until 5 eval '[ "$(tail -n 1 "$SEE_DIR/got" 2> /dev/null)" = "$SEE_SIG" ]' || {
