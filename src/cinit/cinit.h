@@ -6,9 +6,10 @@
  * awaited processes are gone.
  *
  * The parts, one file each: main.c (options, the boot order), loop.c (the event loop,
- * children, signals, spawn), startup.c (the container environment, startup and shutdown
- * scripts), runit.c (runsvdir and its services), shutdown.c (/proc, the shutdown order,
- * kill_all), msg.c (messages and time). This header is what they share. */
+ * children, signal dispatch, spawn, the terminal), signals.c (signal names, the signal
+ * options), startup.c (the container environment, startup and shutdown scripts), runit.c
+ * (runsvdir and its services), shutdown.c (/proc, the shutdown order, kill_all), msg.c
+ * (messages and time). This header is what they share. */
 #ifndef CINIT_CINIT_H
 #define CINIT_CINIT_H
 
@@ -94,7 +95,6 @@ bool remap_parse(const char *spec);
 int exit_remapped(int code);
 bool signal_synchronous(int sig);
 void signal_main(int sig);
-void on_signal(int sig);
 
 /* ---- the container environment and scripts (startup.c) ---- */
 extern struct envlist env;

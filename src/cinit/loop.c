@@ -71,6 +71,61 @@ void forward(const struct child *c, int sig)
         warning("cannot send signal %d to PID %ld: %s", sig, (long)c->pid, strerror(errno));
 }
 
+/* TSTP, TTIN, TTOU and CONT are job control: the main command's whole process group stops and
+ * goes on together, as it does when they come from its terminal. */
+static void signal_main_group(int sig)
+{
+    if (running(&main_cmd) && kill(-main_cmd.pid, sig) < 0 && errno != ESRCH)
+        warning("cannot send signal %d to process group %ld: %s", sig, (long)main_cmd.pid, strerror(errno));
+}
+
+static void on_signal(int received)
+{
+    char n[32];
+    debug("received %s", signal_name(received, n, sizeof n));
+    if (received == SIGCHLD)
+        return;
+    int sig = signal_rewritten(received);
+    if (sig != received) {
+        if (!sig) {
+            debug("dropped (--rewrite-signal)");
+            return;
+        }
+        debug("rewritten to %s", signal_name(sig, n, sizeof n));
+    }
+    switch (sig) {
+    case SIGTERM: case SIGINT: case SIGQUIT:
+        if (!stop_signal && !shutting_down)
+            stop_signal = sig;
+        /* whoever is in the foreground gets it: the main command, or a startup script */
+        if (running(&main_cmd)) {
+            signal_main(sig);
+            if (main_stopped) /* a stopped process acts on a caught signal only once it runs */
+                signal_main_group(SIGCONT);
+        } else if (running(&script) && !shutting_down) {
+            forward(&script, sig);
+        }
+        return;
+    case SIGTSTP: case SIGTTIN: case SIGTTOU: case SIGCONT:
+        signal_main_group(sig);
+        return;
+    case SIGHUP:
+        if (running(&main_cmd))
+            signal_main(sig);
+        else if (running(&runsvdir))
+            for_each_service("", 'h');
+        return;
+    default:
+        /* only kill(2) gets here: for a real fault of its own the kernel unblocks the signal
+         * and cinit dies of it, as it should */
+        if (signal_synchronous(sig))
+            debug("%s is not forwarded", signal_name(sig, n, sizeof n));
+        else
+            signal_main(sig);
+        return;
+    }
+}
+
 bool wait_until(bool (*cond)(void), long deadline)
 {
     for (;;) {

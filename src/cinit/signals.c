@@ -1,4 +1,4 @@
-/* What cinit does with each signal it receives, and the options that change it: signal names,
+/* Signal names and the options that change what cinit does with a signal (loop.c acts on it):
  * --rewrite-signal, --signal-process-group, --remap-exit, --parent-death-signal. */
 #include <ctype.h>
 #include <errno.h>
@@ -119,60 +119,5 @@ void signal_main(int sig)
         char n[32];
         warning("cannot send %s to %s %ld: %s", signal_name(sig, n, sizeof n),
                 to < 0 ? "process group" : "PID", (long)main_cmd.pid, strerror(errno));
-    }
-}
-
-/* TSTP, TTIN, TTOU and CONT are job control: the main command's whole process group stops and
- * goes on together, as it does when they come from its terminal. */
-static void signal_main_group(int sig)
-{
-    if (running(&main_cmd) && kill(-main_cmd.pid, sig) < 0 && errno != ESRCH)
-        warning("cannot send signal %d to process group %ld: %s", sig, (long)main_cmd.pid, strerror(errno));
-}
-
-void on_signal(int received)
-{
-    char n[32];
-    debug("received %s", signal_name(received, n, sizeof n));
-    if (received == SIGCHLD)
-        return;
-    int sig = signal_rewritten(received);
-    if (sig != received) {
-        if (!sig) {
-            debug("dropped (--rewrite-signal)");
-            return;
-        }
-        debug("rewritten to %s", signal_name(sig, n, sizeof n));
-    }
-    switch (sig) {
-    case SIGTERM: case SIGINT: case SIGQUIT:
-        if (!stop_signal && !shutting_down)
-            stop_signal = sig;
-        /* whoever is in the foreground gets it: the main command, or a startup script */
-        if (running(&main_cmd)) {
-            signal_main(sig);
-            if (main_stopped) /* a stopped process acts on a caught signal only once it runs */
-                signal_main_group(SIGCONT);
-        } else if (running(&script) && !shutting_down) {
-            forward(&script, sig);
-        }
-        return;
-    case SIGTSTP: case SIGTTIN: case SIGTTOU: case SIGCONT:
-        signal_main_group(sig);
-        return;
-    case SIGHUP:
-        if (running(&main_cmd))
-            signal_main(sig);
-        else if (running(&runsvdir))
-            for_each_service("", 'h');
-        return;
-    default:
-        /* only kill(2) gets here: for a real fault of its own the kernel unblocks the signal
-         * and cinit dies of it, as it should */
-        if (signal_synchronous(sig))
-            debug("%s is not forwarded", signal_name(sig, n, sizeof n));
-        else
-            signal_main(sig);
-        return;
     }
 }
