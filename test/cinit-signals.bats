@@ -279,7 +279,6 @@ send_and_see() {
         wait_until 10 eval '[ "$(tail -n 1 "$T/got" 2> /dev/null)" = "$(num TERM)" ]'
         wait_until 10 eval '! [ -d /proc/$p ] || [ "$(pstate "$p")" = Z ]'
         cinit_teardown
-        NS_JOB=
     done
     run -2 cinit --skip-runit --parent-death-signal=KILL -- true
     assert_output --partial "--parent-death-signal"
