@@ -402,7 +402,7 @@ static void critical_ended(struct svc *s, int st)
     (void)runit_control(s->dir, 'd'); /* no restart while the container goes down */
     if (!stop_signal)
         stop_signal = SIGTERM;
-    forward(&main_cmd, SIGTERM);
+    signal_main(SIGTERM);
 }
 
 static void run_ended(struct svc *s)
