@@ -100,7 +100,7 @@ in_plain() {
     dpkg-deb -x "$DEB" "$x"
     local p
     for p in usr/sbin/cinit usr/sbin/setuser usr/bin/contenv usr/sbin/cinit-syslogd \
-        usr/sbin/install_clean; do
+        usr/bin/cinit-health usr/sbin/install_clean; do
         assert_file_executable "$x/$p"
         assert [ ! -L "$x/$p" ]
     done
@@ -108,7 +108,7 @@ in_plain() {
     assert_output cinit
     run readlink "$x/usr/bin/with-contenv"
     assert_output contenv
-    for p in cinit my_init setuser contenv with-contenv cinit-syslogd install_clean; do
+    for p in cinit my_init setuser contenv with-contenv cinit-syslogd cinit-health install_clean; do
         run compgen -G "$x/usr/share/man/man[1-8]/$p.[1-8].gz"
         assert_success
     done
@@ -233,7 +233,7 @@ Suite: $SUITE"
         done
         test -d /etc/service && echo "/etc/service is a directory"
         for p in runsvdir sv; do command -v "$p" > /dev/null && echo "$p found"; done
-        for p in cinit my_init setuser contenv with-contenv cinit-syslogd install_clean; do
+        for p in cinit my_init setuser contenv with-contenv cinit-syslogd cinit-health install_clean; do
             "$p" --version > /dev/null && echo "$p --version ok"
         done
         exec /sbin/my_init -- sh -c "echo main command runs; exit 7"'
@@ -247,7 +247,7 @@ Suite: $SUITE"
     assert_line "runsvdir found"
     assert_line "sv found"
     local p
-    for p in cinit my_init setuser contenv with-contenv cinit-syslogd install_clean; do
+    for p in cinit my_init setuser contenv with-contenv cinit-syslogd cinit-health install_clean; do
         assert_line "$p --version ok"
     done
     assert_line "main command runs"
