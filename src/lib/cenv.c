@@ -15,12 +15,51 @@ void (*cenv_warn)(const char *fmt, ...) = warnx_;
 
 /* ---- the list ---- */
 
-static ssize_t env_find(const struct envlist *e, const char *name)
+/* FNV-1a: names are short and few; anything better distributed would cost more than it saves. */
+static size_t name_hash(const char *s)
 {
-    for (size_t i = 0; i < e->n; i++)
-        if (strcmp(e->v[i].name, name) == 0)
-            return (ssize_t)i;
-    return -1;
+    size_t h = (size_t)14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
+    return h;
+}
+
+/* the slot of name: the one holding it, or the empty one where it would go */
+static size_t *idx_slot(const struct envlist *e, const char *name)
+{
+    size_t mask = e->idx_cap - 1;
+    for (size_t h = name_hash(name) & mask;; h = (h + 1) & mask) {
+        size_t *s = &e->idx[h];
+        if (*s == 0 || strcmp(e->v[*s - 1].name, name) == 0)
+            return s;
+    }
+}
+
+/* at most half full, so that a probe ends soon; rebuilt from v when it grows or was dropped */
+static void idx_rebuild(struct envlist *e, size_t want)
+{
+    size_t cap = 64;
+    while (cap < 2 * want)
+        cap *= 2;
+    free(e->idx);
+    e->idx = xmalloc(cap * sizeof *e->idx);
+    memset(e->idx, 0, cap * sizeof *e->idx);
+    e->idx_cap = cap;
+    for (size_t i = 0; i < e->n; i++) {
+        size_t *s = idx_slot(e, e->v[i].name);
+        if (*s == 0) /* a duplicate (env_sort of a list built elsewhere) keeps its first */
+            *s = i + 1;
+    }
+}
+
+static ssize_t env_find(struct envlist *e, const char *name)
+{
+    if (e->n == 0)
+        return -1;
+    if (e->idx_cap == 0)
+        idx_rebuild(e, e->n);
+    size_t *s = idx_slot(e, name);
+    return *s ? (ssize_t)(*s - 1) : -1;
 }
 
 void env_set(struct envlist *e, const char *name, const char *value)
@@ -38,6 +77,10 @@ void env_set(struct envlist *e, const char *name, const char *value)
     e->v[e->n].name = xstrdup(name);
     e->v[e->n].value = xstrdup(value);
     e->n++;
+    if (2 * e->n > e->idx_cap)
+        idx_rebuild(e, e->n);
+    else
+        *idx_slot(e, name) = e->n;
 }
 
 bool env_unset(struct envlist *e, const char *name)
@@ -49,12 +92,14 @@ bool env_unset(struct envlist *e, const char *name)
     free(e->v[i].value);
     memmove(&e->v[i], &e->v[i + 1], (e->n - (size_t)i - 1) * sizeof *e->v);
     e->n--;
+    e->idx_cap = 0; /* positions moved: rebuilt on the next look-up (unsets are few) */
     return true;
 }
 
 const char *env_get(const struct envlist *e, const char *name)
 {
-    ssize_t i = env_find(e, name);
+    /* the index is a cache: filling it in does not change the list */
+    ssize_t i = env_find((struct envlist *)e, name);
     return i < 0 ? NULL : e->v[i].value;
 }
 
@@ -67,6 +112,7 @@ void env_sort(struct envlist *e)
 {
     if (e->n > 1)
         qsort(e->v, e->n, sizeof *e->v, cmp_var);
+    e->idx_cap = 0;
 }
 
 void env_free(struct envlist *e)
@@ -76,8 +122,10 @@ void env_free(struct envlist *e)
         free(e->v[i].value);
     }
     free(e->v);
+    free(e->idx);
     e->v = NULL;
-    e->n = e->cap = 0;
+    e->idx = NULL;
+    e->n = e->cap = e->idx_cap = 0;
 }
 
 void env_from_environ(struct envlist *e, char *const *envp)
