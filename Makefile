@@ -27,8 +27,11 @@ WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-pr
 ALL_CPPFLAGS = -D_GNU_SOURCE -DCINIT_VERSION='"$(VERSION)"' -Isrc/lib $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) -O2 $(CFLAGS)
 
-# Every src/*.c is one program; src/lib/*.c is the internal library they share.
-PROGRAMS := $(patsubst src/%.c,%,$(wildcard src/*.c))
+# Every src/NAME.c, or directory src/NAME/ of *.c (and its own *.h), is one program;
+# src/lib/*.c is the internal library they share.
+PROGRAMS := $(sort $(patsubst src/%.c,%,$(wildcard src/*.c)) \
+              $(filter-out lib,$(patsubst src/%/,%,$(dir $(wildcard src/*/*.c)))))
+prog_src = $(wildcard src/$(1).c src/$(1)/*.c)
 LIB_SRC  := $(wildcard src/lib/*.c)
 LIB_HDR  := $(wildcard src/lib/*.h)
 
@@ -62,8 +65,9 @@ $(BUILD)/lib/%.o: src/lib/%.c $(LIB_HDR) | $(BUILD)/lib
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 $(BUILD)/libcinit.a: $(patsubst src/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 	rm -f $@ && $(AR) rcs $@ $^
-$(BUILD)/%: src/%.c $(BUILD)/libcinit.a $(LIB_HDR)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(if $(filter $*,$(STATIC_PROGRAMS)),$(STATIC_LDFLAGS)) -o $@ $< $(BUILD)/libcinit.a
+$(foreach p,$(PROGRAMS),$(eval $(BUILD)/$(p): $(call prog_src,$(p)) $(wildcard src/$(p)/*.h)))
+$(addprefix $(BUILD)/,$(PROGRAMS)): $(BUILD)/%: $(BUILD)/libcinit.a $(LIB_HDR)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(if $(filter $*,$(STATIC_PROGRAMS)),$(STATIC_LDFLAGS)) -o $@ $(call prog_src,$*) $(BUILD)/libcinit.a
 $(BUILD)/lib:
 	mkdir -p $@
 

@@ -1,0 +1,111 @@
+/* cinit — PID 1 for containers: a drop-in successor of baseimage-docker's my_init.
+ *
+ * One loop does everything: signals are blocked and read from a signalfd, and every wake-up
+ * first reaps all children, so no exit is missed when SIGCHLDs coalesce and zombies are
+ * reaped in every phase. Waits have deadlines but never poll: each ends the moment the
+ * awaited processes are gone.
+ *
+ * The parts, one file each: main.c (options, the boot order), loop.c (the event loop,
+ * children, signals, spawn), startup.c (the container environment, startup and shutdown
+ * scripts), runit.c (runsvdir and its services), shutdown.c (/proc, the shutdown order,
+ * kill_all), msg.c (messages and time). This header is what they share. */
+#ifndef CINIT_CINIT_H
+#define CINIT_CINIT_H
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include "cenv.h"
+#include "util.h"
+
+#define SERVICE_DIR "/etc/service"
+#define PRE_SHUTDOWN_DIR "/etc/my_init.pre_shutdown.d"
+#define POST_SHUTDOWN_DIR "/etc/my_init.post_shutdown.d"
+#define RC_LOCAL "/etc/rc.local"
+#define INSECURE_KEY "/usr/sbin/enable_insecure_key"
+#define MAX_TIMEOUT_S 86400L
+#define MAX_WATCH 256
+
+extern char **environ;
+
+/* ---- options (main.c) ---- */
+struct options {
+    bool skip_startup, skip_runit, no_kill_all, quiet, verbose, insecure_key;
+};
+extern struct options opt;
+extern long kill_process_ms, kill_all_ms;
+extern const char *init_dir;
+
+/* ---- messages and time (msg.c) ---- */
+void say(const char *kind, const char *fmt, va_list ap);
+void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *describe_status(int st, char *out, size_t n);
+int exit_code(int st);
+long long usec(void);
+extern long long start_us;
+long now_ms(void);
+
+/* ---- the loop, children and signals (loop.c) ---- */
+
+/* the processes cinit waits for by name */
+struct child {
+    pid_t pid;
+    bool done;
+    int status;
+};
+extern struct child main_cmd, runsvdir, script;
+extern bool pid1;
+extern bool have_children;
+/* one more fd for the loop to wait on, and what to do when it is readable */
+extern int extra_fd;
+extern void (*extra_ready)(void);
+
+extern int stop_signal;     /* the first TERM/INT/QUIT */
+extern bool shutting_down;  /* past the point where stop signals change anything */
+
+void setup_signals(void);
+void reap_all(void);
+bool running(const struct child *c);
+void forward(const struct child *c, int sig);
+/* Run the loop until cond() holds or the deadline (now_ms() clock, -1: none) passes. */
+bool wait_until(bool (*cond)(void), long deadline);
+void join_argv(struct buf *b, char *const argv[]);
+/* fork + exec with the container environment, default dispositions and an empty mask. */
+pid_t spawn(char *const argv[], bool foreground);
+
+/* ---- the container environment and scripts (startup.c) ---- */
+extern struct envlist env;
+void cenv_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void import_boot(void);
+void export_boot(void);
+bool is_executable_file(const char *path);
+/* Run one script in the loop; returns its wait status, or -1 if it could not be started. */
+int run_script(const char *path);
+/* Startup files; false (with the message said) if one failed or a stop signal came. */
+bool run_startup_files(void);
+void run_shutdown_scripts(const char *dir);
+
+/* ---- runit (runit.c) ---- */
+void for_each_service(const char *sub, char cmd);
+void start_runit(void);
+void stop_runit(void);
+/* a child is gone: no longer wait for it as a runsv */
+void runit_reaped(pid_t pid);
+
+/* ---- /proc and the shutdown (shutdown.c) ---- */
+struct procent {
+    pid_t pid, ppid;
+    char comm[32];
+};
+size_t scan_proc(struct procent **out);
+void kill_all(void);
+/* Everything after the main command (or runsvdir) ended or a stop signal came, in order. */
+void shutdown_all(void);
+
+#endif

@@ -1,0 +1,184 @@
+/* Options, usage and main: the boot order of DESIGN.md §1.1. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "cinit.h"
+
+struct options opt;
+long kill_process_ms = 30000, kill_all_ms = 30000;
+const char *init_dir = "/etc/my_init.d";
+
+static bool main_done(void) { return main_cmd.done; }
+static bool main_done_or_stop(void) { return main_cmd.done || stop_signal; }
+static bool runsvdir_done_or_stop(void) { return runsvdir.done || stop_signal; }
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: %s [options] [--] [MAIN_COMMAND [ARGS...]]\n"
+            "PID 1 for containers: imports and exports the container environment, runs\n"
+            "/etc/my_init.d/*, starts runit services, runs MAIN_COMMAND, reaps zombies and\n"
+            "shuts everything down in order.\n\n"
+            "Options:\n"
+            "  --skip-startup-files   do not run /etc/my_init.d/* and /etc/rc.local\n"
+            "  --skip-runit           do not start runit services (needs a MAIN_COMMAND)\n"
+            "  --no-kill-all-on-exit  at exit, do not signal the processes still running\n"
+            "  --quiet                only warnings and errors\n"
+            "  --enable-insecure-key  install the insecure SSH key (enable_insecure_key)\n"
+            "  -v, --verbose          more messages\n"
+            "  --help                 this text\n"
+            "  --version              the version\n\n"
+            "Environment: KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT (seconds, default 30),\n"
+            "ENV_INIT_DIRECTORY (default /etc/my_init.d). See cinit(8).\n",
+            progname);
+}
+
+static void timeout_env(const char *name, long *ms)
+{
+    const char *v = getenv(name);
+    if (!v)
+        return;
+    if (!parse_seconds_ms(v, MAX_TIMEOUT_S, ms)) {
+        fprintf(stderr, "*** ERROR: %s='%s' is not a number of seconds (0 to %ld, e.g. 30 or 0.5)\n", name, v, MAX_TIMEOUT_S);
+        exit(2);
+    }
+}
+
+static int parse_args(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return i + 1;
+        if (a[0] != '-' || a[1] == '\0')
+            break;
+        if (strcmp(a, "--skip-startup-files") == 0)
+            opt.skip_startup = true;
+        else if (strcmp(a, "--skip-runit") == 0)
+            opt.skip_runit = true;
+        else if (strcmp(a, "--no-kill-all-on-exit") == 0)
+            opt.no_kill_all = true;
+        else if (strcmp(a, "--quiet") == 0)
+            opt.quiet = true;
+        else if (strcmp(a, "--enable-insecure-key") == 0)
+            opt.insecure_key = true;
+        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+            opt.verbose = true;
+        else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(a, "--version") == 0) {
+            printf("cinit %s\n", CINIT_VERSION);
+            exit(0);
+        } else {
+            fprintf(stderr, "%s: unknown option '%s'\nTry '%s --help'.\n", progname, a, progname);
+            exit(2);
+        }
+    }
+    return i;
+}
+
+int main(int argc, char **argv)
+{
+    const char *slash = strrchr(argv[0], '/');
+    progname = slash ? slash + 1 : argv[0];
+    if (strcmp(progname, "my_init") != 0)
+        progname = "cinit";
+    start_us = usec();
+    setup_signals();
+    pid1 = getpid() == 1;
+    /* outside a PID namespace, orphans of our subtree still come to us */
+    if (!pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        warning("cannot become a child subreaper: %s", strerror(errno));
+    cenv_warn = cenv_warning;
+
+    int first = parse_args(argc, argv);
+    char **cmd = argv + first;
+    bool have_cmd = first < argc;
+    timeout_env("KILL_PROCESS_TIMEOUT", &kill_process_ms);
+    timeout_env("KILL_ALL_PROCESSES_TIMEOUT", &kill_all_ms);
+    const char *d = getenv("ENV_INIT_DIRECTORY");
+    if (d && *d)
+        init_dir = d;
+    if (opt.skip_runit && !have_cmd) {
+        error("--skip-runit needs a main command: with neither runit nor a command there is nothing to run");
+        return 1;
+    }
+    bool root = geteuid() == 0;
+
+    env_from_environ(&env, environ);
+    import_boot();
+    export_boot();
+
+    debug("environment imported and exported");
+    int status = 0;
+    bool booted = true;
+    if (opt.insecure_key) {
+        if (!is_executable_file(INSECURE_KEY)) {
+            error("--enable-insecure-key: %s is not installed (the image was built without sshd)", INSECURE_KEY);
+            booted = false;
+        } else {
+            info("Running %s...", INSECURE_KEY);
+            int st = run_script(INSECURE_KEY);
+            if (st != 0) {
+                error("%s failed.", INSECURE_KEY);
+                booted = false;
+            }
+        }
+    }
+    if (booted && !opt.skip_startup)
+        booted = run_startup_files();
+    debug("startup files done");
+    if (!booted && !stop_signal)
+        status = 1;
+
+    if (booted) {
+        if (!opt.skip_runit) {
+            if (root)
+                start_runit();
+            else
+                warning("not running as root: not starting runit services");
+        }
+        if (have_cmd && !stop_signal) {
+            struct buf name = {0};
+            join_argv(&name, cmd);
+            info("Running %s...", buf_cstr(&name));
+            main_cmd.pid = spawn(cmd, true);
+            if (main_cmd.pid < 0) {
+                status = 1;
+            } else {
+                wait_until(main_done_or_stop, -1);
+                if (!main_cmd.done && !wait_until(main_done, now_ms() + kill_process_ms)) {
+                    warning("%s did not stop within %ld ms: killing it", buf_cstr(&name), kill_process_ms);
+                    forward(&main_cmd, SIGKILL);
+                    wait_until(main_done, -1);
+                }
+                if (isatty(STDIN_FILENO))
+                    (void)tcsetpgrp(STDIN_FILENO, getpgrp());
+                char desc[64];
+                info("%s %s.", buf_cstr(&name), describe_status(main_cmd.status, desc, sizeof desc));
+                status = exit_code(main_cmd.status);
+            }
+            buf_free(&name);
+        } else if (!have_cmd) {
+            wait_until(runsvdir_done_or_stop, -1);
+            if (!stop_signal) {
+                char desc[64];
+                error("runsvdir %s by itself.", describe_status(runsvdir.status, desc, sizeof desc));
+                status = 1;
+            }
+        }
+    }
+    if (stop_signal && !main_cmd.pid && have_cmd)
+        status = 128 + stop_signal; /* stopped before the main command could start */
+
+    shutdown_all();
+    debug("exit %d", status);
+    env_free(&env);
+    return status;
+}

@@ -1,0 +1,135 @@
+/* The shutdown order, /proc scanning and kill_all. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cinit.h"
+
+/* ---- /proc ---- */
+
+static bool no_children(void) { return !have_children; }
+
+/* PID and parent PID (and command name) of one /proc entry. */
+static bool proc_stat(pid_t pid, pid_t *ppid, char *comm, size_t commlen)
+{
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    text[n] = '\0';
+    char *open_p = strchr(text, '('), *close_p = strrchr(text, ')');
+    if (!open_p || !close_p || close_p < open_p)
+        return false;
+    if (comm) {
+        size_t l = (size_t)(close_p - open_p - 1);
+        if (l >= commlen)
+            l = commlen - 1;
+        memcpy(comm, open_p + 1, l);
+        comm[l] = '\0';
+    }
+    long pp;
+    if (sscanf(close_p + 1, " %*c %ld", &pp) != 1)
+        return false;
+    *ppid = (pid_t)pp;
+    return true;
+}
+
+size_t scan_proc(struct procent **out)
+{
+    size_t n = 0, cap = 0;
+    struct procent *v = NULL;
+    DIR *d = opendir("/proc");
+    if (!d) {
+        warning("cannot read /proc: %s", strerror(errno));
+        *out = NULL;
+        return 0;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long pid;
+        if (!parse_long(de->d_name, 1, INT_MAX, &pid))
+            continue;
+        struct procent e = {.pid = (pid_t)pid};
+        if (!proc_stat(e.pid, &e.ppid, e.comm, sizeof e.comm))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            v = xrealloc(v, cap * sizeof *v);
+        }
+        v[n++] = e;
+    }
+    closedir(d);
+    *out = v;
+    return n;
+}
+
+/* Signal every remaining process: all of the namespace as PID 1, else our descendants. */
+static void signal_all(int sig)
+{
+    if (pid1) {
+        if (kill(-1, sig) < 0 && errno != ESRCH)
+            warning("kill(-1, %d): %s", sig, strerror(errno));
+        return;
+    }
+    struct procent *v;
+    size_t n = scan_proc(&v);
+    pid_t self = getpid();
+    bool *mine = calloc(n ? n : 1, sizeof *mine);
+    if (!mine)
+        die(1, "out of memory");
+    /* mark descendants by repeated passes: parents may appear after their children */
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t i = 0; i < n; i++) {
+            if (mine[i])
+                continue;
+            bool parent_mine = v[i].ppid == self;
+            for (size_t j = 0; j < n && !parent_mine; j++)
+                parent_mine = mine[j] && v[j].pid == v[i].ppid;
+            if (parent_mine)
+                mine[i] = grew = true;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (mine[i] && kill(v[i].pid, sig) < 0 && errno != ESRCH)
+            warning("cannot send signal %d to PID %ld: %s", sig, (long)v[i].pid, strerror(errno));
+    free(mine);
+    free(v);
+}
+
+void kill_all(void)
+{
+    reap_all();
+    if (!have_children)
+        return; /* as PID 1 every process left is a descendant, so none is left */
+    info("Killing all processes...");
+    signal_all(SIGTERM);
+    signal_all(SIGCONT); /* a stopped process only sees its TERM once it runs again */
+    if (wait_until(no_children, now_ms() + kill_all_ms))
+        return;
+    warning("processes still running after %ld ms: killing them", kill_all_ms);
+    signal_all(SIGKILL);
+    if (!wait_until(no_children, now_ms() + 5000))
+        warning("some processes could not be killed; exiting anyway");
+}
+
+void shutdown_all(void)
+{
+    shutting_down = true;
+    debug("shutdown");
+    run_shutdown_scripts(PRE_SHUTDOWN_DIR);
+    stop_runit();
+    debug("runit is down");
+    run_shutdown_scripts(POST_SHUTDOWN_DIR);
+    if (!opt.no_kill_all)
+        kill_all();
+}

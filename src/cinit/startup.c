@@ -1,0 +1,204 @@
+/* The container environment (import, export, re-import after each script) and the startup
+ * and shutdown scripts. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cinit.h"
+
+struct envlist env;
+static struct cenv_paths live;
+static bool live_ok;
+
+/* ---- the container environment ---- */
+
+void cenv_warning(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say("WARNING: ", fmt, ap);
+    va_end(ap);
+}
+
+void import_boot(void)
+{
+    struct envlist dir = {0};
+    if (cenv_read_dir(CENV_ETC_BASE, &dir) < 0) {
+        if (errno == EACCES)
+            warning("not running as root: cannot read %s, not importing it", CENV_ETC_BASE);
+        else if (errno != ENOENT)
+            warning("cannot read %s: %s", CENV_ETC_BASE, strerror(errno));
+    }
+    for (size_t i = 0; i < dir.n; i++)
+        if (!env_get(&env, dir.v[i].name)) /* docker run -e wins */
+            env_set(&env, dir.v[i].name, dir.v[i].value);
+    env_free(&dir);
+}
+
+void export_boot(void)
+{
+    struct cenv_paths etc;
+    cenv_paths_for(&etc, CENV_ETC_BASE);
+    if (cenv_export(&etc, &env) == 0) {
+        live = etc, live_ok = true;
+        /* a fallback left from an earlier boot would mislead contenv */
+        if (unlink(CENV_RUN_BASE ".sh") < 0 && errno != ENOENT)
+            warning("cannot remove %s.sh: %s", CENV_RUN_BASE, strerror(errno));
+        return;
+    }
+    int e = errno;
+    if (e == EACCES || e == EPERM) {
+        warning("not running as root: not exporting the container environment (%s: %s)", CENV_ETC_BASE, strerror(e));
+        return;
+    }
+    if (e != EROFS) {
+        warning("cannot export the container environment to %s: %s", CENV_ETC_BASE, strerror(e));
+        return;
+    }
+    struct cenv_paths run;
+    cenv_paths_for(&run, CENV_RUN_BASE);
+    if ((mkdir(CENV_RUN_DIR, 0755) < 0 && errno != EEXIST) || cenv_export(&run, &env) < 0) {
+        warning("/etc is read-only and %s is not writable (%s): not exporting the container environment",
+                CENV_RUN_DIR, strerror(errno));
+        return;
+    }
+    live = run, live_ok = true;
+    warning("/etc is read-only: container environment exported to %s", CENV_RUN_BASE);
+}
+
+/* After a startup script: the directory is the truth (scripts set and delete variables there);
+ * what can never be in it (HOME, USER... and unexportable names) keeps its value. */
+static void reimport(void)
+{
+    if (!live_ok)
+        return;
+    struct envlist dir = {0};
+    if (cenv_read_dir(live.dir, &dir) < 0) {
+        warning("cannot read %s: %s", live.dir, strerror(errno));
+        env_free(&dir);
+        return;
+    }
+    for (size_t i = 0; i < env.n; i++) {
+        const char *n = env.v[i].name;
+        if (cenv_name_private(n) || !cenv_name_ok(n))
+            env_set(&dir, n, env.v[i].value);
+    }
+    env_free(&env);
+    env = dir;
+    if (cenv_write_dumps(&live, &env) < 0)
+        warning("cannot write %s: %s", live.sh, strerror(errno));
+}
+
+/* ---- scripts ---- */
+
+static bool script_done(void) { return script.done; }
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bool is_executable_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) && access(path, X_OK) == 0;
+}
+
+int run_script(const char *path)
+{
+    char *argv[] = {(char *)path, NULL};
+    script = (struct child){0};
+    script.pid = spawn(argv, false);
+    if (script.pid < 0)
+        return -1;
+    wait_until(script_done, -1);
+    return script.status;
+}
+
+/* Executable regular files of dir, in byte order of their names; NULL-terminated. */
+static char **list_scripts(const char *dir)
+{
+    char **names = NULL;
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno != ENOENT)
+            warning("cannot read %s: %s", dir, strerror(errno));
+    } else {
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            struct buf p = {0};
+            buf_addf(&p, "%s/%s", dir, de->d_name);
+            if (is_executable_file(buf_cstr(&p))) {
+                names = xrealloc(names, (n + 2) * sizeof *names);
+                names[n++] = p.p;
+            } else {
+                buf_free(&p);
+            }
+        }
+        closedir(d);
+    }
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_name);
+    names = xrealloc(names, (n + 1) * sizeof *names);
+    names[n] = NULL;
+    return names;
+}
+
+static void free_list(char **l)
+{
+    for (char **p = l; *p; p++)
+        free(*p);
+    free(l);
+}
+
+bool run_startup_files(void)
+{
+    char **l = list_scripts(init_dir);
+    bool ok = true;
+    for (char **p = l; *p && ok && !stop_signal; p++) {
+        info("Running %s...", *p);
+        int st = run_script(*p);
+        if (st != 0) {
+            char d[64];
+            if (st < 0)
+                error("%s failed: it could not be started.", *p);
+            else
+                error("%s failed: it %s.", *p, describe_status(st, d, sizeof d));
+            ok = false;
+        }
+        reimport();
+    }
+    free_list(l);
+    if (ok && !stop_signal && is_executable_file(RC_LOCAL)) {
+        info("Running %s...", RC_LOCAL);
+        int st = run_script(RC_LOCAL);
+        if (st != 0) {
+            char d[64];
+            error("%s failed: it %s.", RC_LOCAL, st < 0 ? "could not be started" : describe_status(st, d, sizeof d));
+            ok = false;
+        }
+        reimport();
+    }
+    return ok && !stop_signal;
+}
+
+void run_shutdown_scripts(const char *dir)
+{
+    char **l = list_scripts(dir);
+    for (char **p = l; *p; p++) {
+        info("Running %s...", *p);
+        int st = run_script(*p);
+        if (st != 0) {
+            char d[64];
+            warning("%s failed: it %s; shutdown goes on.", *p, st < 0 ? "could not be started" : describe_status(st, d, sizeof d));
+        }
+    }
+    free_list(l);
+}
