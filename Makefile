@@ -50,7 +50,8 @@ STATIC_LDFLAGS  := -static-pie
 # the programs use come from linux-libc-dev through $(BUILD)/musl/include.
 MUSL_CC ?= musl-gcc
 LIBC ?= $(if $(shell command -v $(MUSL_CC) 2>/dev/null),musl,glibc)
-MUSL_PROGRAMS := cinit-syslogd setuser contenv
+MUSL_PROGRAMS := cinit cinit-syslogd setuser contenv
+LINK_MUSL = $(if $(filter musl,$(LIBC)),$(MUSL_PROGRAMS))
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 MUSL_INC := $(BUILD)/musl/include
 MUSL_CPPFLAGS = $(subst -Isrc/lib,-Isrc/lib -isystem $(MUSL_INC),$(ALL_CPPFLAGS))
@@ -67,7 +68,7 @@ $(BUILD)/libcinit.a: $(patsubst src/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 	rm -f $@ && $(AR) rcs $@ $^
 $(foreach p,$(PROGRAMS),$(eval $(BUILD)/$(p): $(call prog_src,$(p)) $(wildcard src/$(p)/*.h)))
 $(addprefix $(BUILD)/,$(PROGRAMS)): $(BUILD)/%: $(BUILD)/libcinit.a $(LIB_HDR)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(if $(filter $*,$(STATIC_PROGRAMS)),$(STATIC_LDFLAGS)) -o $@ $(call prog_src,$*) $(BUILD)/libcinit.a
+	$(if $(filter $*,$(LINK_MUSL)),$(MUSL_CC) $(MUSL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -static -o $@ $(call prog_src,$*) $(BUILD)/musl/libcinit.a,$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(if $(filter $*,$(STATIC_PROGRAMS)),$(STATIC_LDFLAGS)) -o $@ $(call prog_src,$*) $(BUILD)/libcinit.a)
 $(BUILD)/lib:
 	mkdir -p $@
 
@@ -76,8 +77,7 @@ $(BUILD)/musl/lib/%.o: src/lib/%.c $(LIB_HDR) | $(BUILD)/musl/lib $(MUSL_INC)
 	$(MUSL_CC) $(MUSL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 $(BUILD)/musl/libcinit.a: $(patsubst src/lib/%.c,$(BUILD)/musl/lib/%.o,$(LIB_SRC))
 	rm -f $@ && $(AR) rcs $@ $^
-$(addprefix $(BUILD)/,$(MUSL_PROGRAMS)): $(BUILD)/%: src/%.c $(BUILD)/musl/libcinit.a $(LIB_HDR) | $(MUSL_INC)
-	$(MUSL_CC) $(MUSL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -static -o $@ $< $(BUILD)/musl/libcinit.a
+$(addprefix $(BUILD)/,$(LINK_MUSL)): $(BUILD)/musl/libcinit.a | $(MUSL_INC)
 $(BUILD)/musl/lib:
 	mkdir -p $@
 $(MUSL_INC):

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "signame.h"
 
 static int sfd = -1;
 static sigset_t handled;
@@ -65,7 +66,7 @@ void forward(const struct child *c, int sig)
 
 static void on_signal(int sig)
 {
-    debug("received signal %d (SIG%s)", sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+    debug("received signal %d (SIG%s)", sig, sig_name(sig) ? sig_name(sig) : "?");
     switch (sig) {
     case SIGCHLD:
         return;
@@ -184,11 +185,11 @@ void setup_signals(void)
 {
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)
-            signal(s, SIG_DFL); /* glibc refuses its own two (32, 33): see below */
-    /* glibc reserves the first real-time signals for itself and will not touch them, but an
+            signal(s, SIG_DFL); /* libc refuses its own (glibc 32-33, musl 32-34): see below */
+    /* libc reserves the first real-time signals for itself and will not touch them, but an
      * "ignore" of them is inherited like any other (a job-control shell's background job has
      * them so) and would pass on to every child: the kernel's own call resets them. */
-    for (int s = __SIGRTMIN; s < SIGRTMIN; s++) {
+    for (int s = KERNEL_SIGRTMIN; s < SIGRTMIN; s++) {
         struct ksigaction old = {0}, dfl = {0};
         if (syscall(SYS_rt_sigaction, s, NULL, &old, (size_t)(_NSIG / 8)) == 0 && old.handler == (void *)SIG_IGN &&
             syscall(SYS_rt_sigaction, s, &dfl, NULL, (size_t)(_NSIG / 8)) < 0)

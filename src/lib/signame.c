@@ -16,7 +16,7 @@ static const char *const names[] = {
     [SIGIO] = "POLL",   [SIGPWR] = "PWR",     [SIGSYS] = "SYS",
 };
 
-/* real-time signals as glibc's sigabbrev_np names them: RTMIN+n up to the middle, RTMAX-n above */
+/* real-time signals as `kill -l` names them: RTMIN+n up to the middle, RTMAX-n above */
 static const char *const rt_names[] = {
     "RTMIN",    "RTMIN+1",  "RTMIN+2",  "RTMIN+3",  "RTMIN+4",  "RTMIN+5",  "RTMIN+6",  "RTMIN+7",
     "RTMIN+8",  "RTMIN+9",  "RTMIN+10", "RTMIN+11", "RTMIN+12", "RTMIN+13", "RTMIN+14", "RTMIN+15",
