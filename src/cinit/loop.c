@@ -183,14 +183,14 @@ struct ksigaction {
 
 void setup_signals(void)
 {
-    for (int s = 1; s < NSIG; s++)
-        if (s != SIGKILL && s != SIGSTOP)
-            signal(s, SIG_DFL); /* libc refuses its own (glibc 32-33, musl 32-34): see below */
-    /* libc reserves the first real-time signals for itself and will not touch them, but an
-     * "ignore" of them is inherited like any other (a job-control shell's background job has
-     * them so) and would pass on to every child: the kernel's own call resets them. */
-    for (int s = KERNEL_SIGRTMIN; s < SIGRTMIN; s++) {
+    /* Only an "ignore" survives exec (handlers are reset), and an ignore is inherited by every
+     * child: reset those to the default. The kernel's own call, because it also reaches the
+     * first real-time signals, which libc reserves for itself (glibc 32-33, musl 32-34) and
+     * hides from signal(); asking first costs less than setting all of them blindly. */
+    for (int s = 1; s < _NSIG; s++) {
         struct ksigaction old = {0}, dfl = {0};
+        if (s == SIGKILL || s == SIGSTOP)
+            continue;
         if (syscall(SYS_rt_sigaction, s, NULL, &old, (size_t)(_NSIG / 8)) == 0 && old.handler == (void *)SIG_IGN &&
             syscall(SYS_rt_sigaction, s, &dfl, NULL, (size_t)(_NSIG / 8)) < 0)
             warning("cannot reset signal %d: %s", s, strerror(errno));

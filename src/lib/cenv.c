@@ -135,11 +135,13 @@ void env_from_environ(struct envlist *e, char *const *envp)
         if (!eq || eq == *envp)
             continue;
         size_t nl = (size_t)(eq - *envp);
-        char *name = xmalloc(nl + 1);
+        char small[256];
+        char *name = nl < sizeof small ? small : xmalloc(nl + 1);
         memcpy(name, *envp, nl);
         name[nl] = '\0';
         env_set(e, name, eq + 1);
-        free(name);
+        if (name != small)
+            free(name);
     }
 }
 
@@ -168,8 +170,12 @@ void env_free_environ(char **envp)
 
 bool cenv_name_ok(const char *name)
 {
-    size_t n = strlen(name);
-    return n > 0 && n <= NAME_MAX && name[0] != '.' && !strchr(name, '/') && !strchr(name, '=');
+    const char *p = name;
+    for (; *p; p++) /* one pass: this runs several times for every variable at every boot */
+        if (*p == '/' || *p == '=')
+            return false;
+    size_t n = (size_t)(p - name);
+    return n > 0 && n <= NAME_MAX && name[0] != '.';
 }
 
 bool cenv_name_private(const char *name)
@@ -612,10 +618,28 @@ int cenv_read_dir(const char *dir, struct envlist *out)
 /* Same content already there? Then there is nothing to write (and a read-only file is fine). */
 static bool same_content(const char *path, const char *data, size_t len)
 {
-    struct buf cur = {0};
-    bool same = read_file(path, &cur, len + 1) == 0 && cur.len == len &&
-                (len == 0 || memcmp(cur.p, data, len) == 0);
-    buf_free(&cur);
+    /* compared piece by piece as it is read: PID 1 does this for every variable at every boot */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return false;
+    char tmp[4096];
+    size_t off = 0;
+    bool same = true;
+    for (;;) {
+        ssize_t r = read(fd, tmp, sizeof tmp);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            same = r == 0 && off == len;
+            break;
+        }
+        if ((size_t)r > len - off || memcmp(tmp, data + off, (size_t)r) != 0) {
+            same = false;
+            break;
+        }
+        off += (size_t)r;
+    }
+    close(fd);
     return same;
 }
 
@@ -625,19 +649,28 @@ int cenv_write_var(const char *dir, const char *name, const char *value)
         errno = EINVAL;
         return -1;
     }
-    struct buf path = {0}, data = {0};
-    buf_adds(&path, dir);
-    buf_addc(&path, '/');
-    buf_adds(&path, name);
-    buf_adds(&data, value);
+    char path[PATH_MAX];
+    size_t dl = strlen(dir), nl = strlen(name);
+    if (dl + nl + 2 > sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(path, dir, dl);
+    path[dl] = '/';
+    memcpy(path + dl + 1, name, nl + 1);
+    struct buf data = {0};
+    const char *bytes = value;
+    size_t len = strlen(value);
     /* the reader strips one trailing newline, so a value that ends in one gets another */
-    if (data.len && data.p[data.len - 1] == '\n')
+    if (len && value[len - 1] == '\n') {
+        buf_add(&data, value, len);
         buf_addc(&data, '\n');
+        bytes = data.p, len = data.len;
+    }
     int rc = 0;
-    if (!same_content(buf_cstr(&path), data.p, data.len))
-        rc = atomic_write(path.p, data.p, data.len, 0600, (uid_t)-1, (gid_t)-1);
+    if (!same_content(path, bytes, len))
+        rc = atomic_write(path, bytes, len, 0600, (uid_t)-1, (gid_t)-1);
     int e = errno;
-    buf_free(&path);
     buf_free(&data);
     errno = e;
     return rc;
@@ -654,12 +687,22 @@ static int write_dump(const char *path, struct buf *text, gid_t gid)
 
 int cenv_write_dumps(const struct cenv_paths *p, const struct envlist *e)
 {
+    /* sorted pointers to e's own strings: nothing copied (e has each name once) */
     struct envlist sorted = {0};
-    for (size_t i = 0; i < e->n; i++)
-        env_set(&sorted, e->v[i].name, e->v[i].value);
+    size_t total = 64;
+    if (e->n) {
+        sorted.v = xmalloc(e->n * sizeof *e->v);
+        memcpy(sorted.v, e->v, e->n * sizeof *e->v);
+        sorted.n = sorted.cap = e->n;
+        for (size_t i = 0; i < e->n; i++)
+            total += strlen(e->v[i].name) + strlen(e->v[i].value) + 16;
+    }
     env_sort(&sorted);
     gid_t gid = cenv_group();
+    /* room for what the dumps usually need, so that they are not grown step by step */
     struct buf sh = {0}, js = {0};
+    buf_reserve(&sh, total + total / 8);
+    buf_reserve(&js, total + total / 8);
     sh_dump(&sh, &sorted);
     json_dump(&js, &sorted);
     int rc = write_dump(p->sh, &sh, gid);
@@ -670,7 +713,8 @@ int cenv_write_dumps(const struct cenv_paths *p, const struct envlist *e)
     }
     buf_free(&sh);
     buf_free(&js);
-    env_free(&sorted);
+    free(sorted.v);
+    free(sorted.idx);
     errno = e1;
     return rc;
 }
