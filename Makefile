@@ -46,12 +46,14 @@ STATIC_LDFLAGS  := -static-pie
 # stay resident in every container, take a fraction of glibc's memory and size (bench/RESULTS.md).
 # LIBC=glibc builds everything against glibc (hosts without musl; `make asan` always does).
 # musl-gcc's specs know no static PIE, so these are plain static executables (still with the
-# stack protector, RELRO and BIND_NOW). musl has no kernel headers of its own: the few <linux/*.h>
+# stack protector, RELRO and BIND_NOW; the build ID that musl-gcc's specs drop is put back for
+# dh_strip). musl has no kernel headers of its own: the few <linux/*.h>
 # the programs use come from linux-libc-dev through $(BUILD)/musl/include.
 MUSL_CC ?= musl-gcc
 LIBC ?= $(if $(shell command -v $(MUSL_CC) 2>/dev/null),musl,glibc)
 MUSL_PROGRAMS := cinit cinit-syslogd setuser contenv
 LINK_MUSL = $(if $(filter musl,$(LIBC)),$(MUSL_PROGRAMS))
+MUSL_LDFLAGS := -static -Wl,--build-id=sha1
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 MUSL_INC := $(BUILD)/musl/include
 MUSL_CPPFLAGS = $(subst -Isrc/lib,-Isrc/lib -isystem $(MUSL_INC),$(ALL_CPPFLAGS))
@@ -68,7 +70,7 @@ $(BUILD)/libcinit.a: $(patsubst src/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 	rm -f $@ && $(AR) rcs $@ $^
 $(foreach p,$(PROGRAMS),$(eval $(BUILD)/$(p): $(call prog_src,$(p)) $(wildcard src/$(p)/*.h)))
 $(addprefix $(BUILD)/,$(PROGRAMS)): $(BUILD)/%: $(BUILD)/libcinit.a $(LIB_HDR)
-	$(if $(filter $*,$(LINK_MUSL)),$(MUSL_CC) $(MUSL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -static -o $@ $(call prog_src,$*) $(BUILD)/musl/libcinit.a,$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(if $(filter $*,$(STATIC_PROGRAMS)),$(STATIC_LDFLAGS)) -o $@ $(call prog_src,$*) $(BUILD)/libcinit.a)
+	$(if $(filter $*,$(LINK_MUSL)),$(MUSL_CC) $(MUSL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(MUSL_LDFLAGS) -o $@ $(call prog_src,$*) $(BUILD)/musl/libcinit.a,$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(if $(filter $*,$(STATIC_PROGRAMS)),$(STATIC_LDFLAGS)) -o $@ $(call prog_src,$*) $(BUILD)/libcinit.a)
 $(BUILD)/lib:
 	mkdir -p $@
 
