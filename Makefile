@@ -35,11 +35,28 @@ prog_src = $(wildcard src/$(1).c src/$(1)/*.c)
 LIB_SRC  := $(wildcard src/lib/*.c)
 LIB_HDR  := $(wildcard src/lib/*.h)
 
-# PID 1 is linked statically (as a PIE): it then maps no shared library pages, so it uses less
-# memory than tini (bench/RESULTS.md), and it keeps running while the image's libc is upgraded
-# under it. It uses nothing of glibc that needs NSS or dlopen. The sanitizer build cannot be static.
+# PID 1 is linked statically: it then maps no shared library pages, and it keeps running while
+# the image's libc is upgraded under it. It uses nothing of libc that needs NSS or dlopen.
+# With glibc that is a static PIE; the sanitizer build cannot be static.
 STATIC_PROGRAMS := cinit
 STATIC_LDFLAGS  := -static-pie
+
+# LIBC=musl (the default where musl-gcc exists, Debian's musl-tools): the programs of
+# MUSL_PROGRAMS are linked statically against musl instead: PID 1 and the syslog daemon, which
+# stay resident in every container, take a fraction of glibc's memory and size (bench/RESULTS.md).
+# LIBC=glibc builds everything against glibc (hosts without musl; `make asan` always does).
+# musl-gcc's specs know no static PIE, so these are plain static executables (still with the
+# stack protector, RELRO and BIND_NOW; the build ID that musl-gcc's specs drop is put back for
+# dh_strip). musl has no kernel headers of its own: the few <linux/*.h>
+# the programs use come from linux-libc-dev through $(BUILD)/musl/include.
+MUSL_CC ?= musl-gcc
+LIBC ?= $(if $(shell command -v $(MUSL_CC) 2>/dev/null),musl,glibc)
+MUSL_PROGRAMS := cinit cinit-syslogd setuser contenv
+LINK_MUSL = $(if $(filter musl,$(LIBC)),$(MUSL_PROGRAMS))
+MUSL_LDFLAGS := -static -Wl,--build-id=sha1
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+MUSL_INC := $(BUILD)/musl/include
+MUSL_CPPFLAGS = $(subst -Isrc/lib,-Isrc/lib -isystem $(MUSL_INC),$(ALL_CPPFLAGS))
 
 # The sanitizer build: the same sources, test suite run against $(BUILD)/asan.
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
@@ -53,12 +70,26 @@ $(BUILD)/libcinit.a: $(patsubst src/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 	rm -f $@ && $(AR) rcs $@ $^
 $(foreach p,$(PROGRAMS),$(eval $(BUILD)/$(p): $(call prog_src,$(p)) $(wildcard src/$(p)/*.h)))
 $(addprefix $(BUILD)/,$(PROGRAMS)): $(BUILD)/%: $(BUILD)/libcinit.a $(LIB_HDR)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(if $(filter $*,$(STATIC_PROGRAMS)),$(STATIC_LDFLAGS)) -o $@ $(call prog_src,$*) $(BUILD)/libcinit.a
+	$(if $(filter $*,$(LINK_MUSL)),$(MUSL_CC) $(MUSL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(MUSL_LDFLAGS) -o $@ $(call prog_src,$*) $(BUILD)/musl/libcinit.a,$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(if $(filter $*,$(STATIC_PROGRAMS)),$(STATIC_LDFLAGS)) -o $@ $(call prog_src,$*) $(BUILD)/libcinit.a)
 $(BUILD)/lib:
 	mkdir -p $@
 
+ifeq ($(LIBC),musl)
+$(BUILD)/musl/lib/%.o: src/lib/%.c $(LIB_HDR) | $(BUILD)/musl/lib $(MUSL_INC)
+	$(MUSL_CC) $(MUSL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/musl/libcinit.a: $(patsubst src/lib/%.c,$(BUILD)/musl/lib/%.o,$(LIB_SRC))
+	rm -f $@ && $(AR) rcs $@ $^
+$(addprefix $(BUILD)/,$(LINK_MUSL)): $(BUILD)/musl/libcinit.a | $(MUSL_INC)
+$(BUILD)/musl/lib:
+	mkdir -p $@
+$(MUSL_INC):
+	mkdir -p $@.tmp
+	for d in linux asm-generic $(MULTIARCH)/asm; do ln -sfn /usr/include/$$d $@.tmp/$${d##*/}; done
+	rm -rf $@ && mv $@.tmp $@
+endif
+
 asan:
-	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" CPPFLAGS= STATIC_LDFLAGS= all
+	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" CPPFLAGS= STATIC_LDFLAGS= LIBC=glibc all
 
 # install exactly the paths of DESIGN.md §1; each area adds its own install-* rule.
 INSTALL_TARGETS :=

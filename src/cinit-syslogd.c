@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -287,10 +289,13 @@ static bool receive(struct daemon *d, int max)
         d->line.len = 0;
         syslog_format_line(&d->line, &m, d->fmt, &d->ctx);
         deliver(d->line.p, d->line.len);
-        /* keep idle memory small after a huge message: the heap grew for it, give it back */
+        /* keep idle memory small after a huge message: the heap grew for it, give it back
+         * (musl's allocator unmaps large blocks on free by itself; glibc's needs asking) */
         if (d->line.cap > 2 * SYSLOG_MAX_MSG) {
             buf_free(&d->line);
+#ifdef __GLIBC__
             malloc_trim(0);
+#endif
         }
     }
     return true;

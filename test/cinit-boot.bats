@@ -263,6 +263,32 @@ EOF
     assert_equal "$(stat -c '%a %u' "$CE")" "700 0"
 }
 
+@test "docker_env is found by its whole name among groups that share its prefix" {
+    { echo 'docker_envx:x:9001:'; echo 'docker:x:9002:'; cat /etc/group; echo 'docker_env:x:8377:'; } > "$ETC/group"
+    run cinit --skip-runit -- true
+    assert_success
+    assert_equal "$(stat -c '%g' "$ETC/container_environment.sh")" 8377
+}
+
+@test "a boot with an unchanged environment rewrites none of its files (inode and mtime kept)" {
+    printf 'from the directory\n' > "$CE/FROM_DIR"
+    printf 'ends in a newline\n\n' > "$CE/NL"
+    run cinit --skip-runit -- true
+    assert_success
+    local files=(container_environment/FROM_DIR container_environment/NL container_environment/PATH
+        container_environment.sh container_environment.json)
+    before=$(cd "$ETC" && stat -c '%n %i %y' "${files[@]}")
+    run cinit --skip-runit -- true
+    assert_success
+    assert_equal "$(cd "$ETC" && stat -c '%n %i %y' "${files[@]}")" "$before"
+    # and a changed value is written
+    printf 'changed\n' > "$CE/FROM_DIR"
+    rm "$ETC/container_environment.sh"
+    run cinit --skip-runit -- true
+    assert_success
+    assert grep -qx "export FROM_DIR='changed'" "$ETC/container_environment.sh"
+}
+
 @test "without a docker_env group the dumps are 0640 root:root" {
     # the sandbox's /etc/group is the host's
     if grep -q '^docker_env:' /etc/group; then fail "the host has a docker_env group"; fi

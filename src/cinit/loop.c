@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "signame.h"
 
 static int sfd = -1;
 bool pid1;
@@ -232,14 +234,14 @@ struct ksigaction {
 
 void setup_signals(void)
 {
-    for (int s = 1; s < NSIG; s++)
-        if (s != SIGKILL && s != SIGSTOP)
-            signal(s, SIG_DFL); /* glibc refuses its own two (32, 33): see below */
-    /* glibc reserves the first real-time signals for itself and will not touch them, but an
-     * "ignore" of them is inherited like any other (a job-control shell's background job has
-     * them so) and would pass on to every child: the kernel's own call resets them. */
-    for (int s = __SIGRTMIN; s < SIGRTMIN; s++) {
+    /* Only an "ignore" survives exec (handlers are reset), and an ignore is inherited by every
+     * child: reset those to the default. The kernel's own call, because it also reaches the
+     * first real-time signals, which libc reserves for itself (glibc 32-33, musl 32-34) and
+     * hides from signal(); asking first costs less than setting all of them blindly. */
+    for (int s = 1; s < _NSIG; s++) {
         struct ksigaction old = {0}, dfl = {0};
+        if (s == SIGKILL || s == SIGSTOP)
+            continue;
         if (syscall(SYS_rt_sigaction, s, NULL, &old, (size_t)(_NSIG / 8)) == 0 && old.handler == (void *)SIG_IGN &&
             syscall(SYS_rt_sigaction, s, &dfl, NULL, (size_t)(_NSIG / 8)) < 0)
             warning("cannot reset signal %d: %s", s, strerror(errno));
@@ -249,17 +251,13 @@ void setup_signals(void)
      * catchable signal can kill or stop cinit, PID 1 or not, and its own write to a closed pipe
      * or tcsetpgrp from a background group never stops it (the kernel treats a blocked SIGTTOU
      * as an ignored one). The synchronous signals of a real fault are still delivered. */
-    sigset_t all;
-    sigemptyset(&all);
-    for (int s = 1; s < NSIG; s++) {
-        if (s == SIGKILL || s == SIGSTOP)
-            continue;
-        size_t bits = 8 * sizeof all.__val[0];
-        all.__val[(size_t)(s - 1) / bits] |= 1UL << ((size_t)(s - 1) % bits);
-    }
-    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, (size_t)(_NSIG / 8)) < 0)
+    uint64_t all = 0; /* the kernel's sigset on every architecture cinit is built for */
+    for (int s = 1; s < NSIG && s <= 64; s++)
+        if (s != SIGKILL && s != SIGSTOP)
+            all |= UINT64_C(1) << (s - 1);
+    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof all) < 0)
         die(1, "sigprocmask: %s", strerror(errno));
-    sfd = (int)syscall(SYS_signalfd4, -1, &all, (size_t)(_NSIG / 8), SFD_CLOEXEC | SFD_NONBLOCK);
+    sfd = (int)syscall(SYS_signalfd4, -1, &all, sizeof all, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0)
         die(1, "signalfd: %s", strerror(errno));
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "signame.h"
 
 /* ---- messages ---- */
 
@@ -74,7 +75,7 @@ void error(const char *fmt, ...)
 const char *describe_status(int st, char *out, size_t n)
 {
     if (WIFSIGNALED(st))
-        snprintf(out, n, "was killed by signal %d (SIG%s)", WTERMSIG(st), sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?");
+        snprintf(out, n, "was killed by signal %d (SIG%s)", WTERMSIG(st), sig_name(WTERMSIG(st)) ? sig_name(WTERMSIG(st)) : "?");
     else
         snprintf(out, n, "exited with status %d", WEXITSTATUS(st));
     return out;

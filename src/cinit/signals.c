@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "signame.h"
 
 bool signal_group;
 int parent_death_signal;
@@ -31,7 +32,7 @@ int signal_parse(const char *s)
         return min ? SIGRTMIN + (int)off : SIGRTMAX - (int)off;
     }
     for (int sig = 1; sig < SIGRTMIN; sig++) {
-        const char *a = sigabbrev_np(sig);
+        const char *a = sig_name(sig);
         if (a && strcasecmp(a, s) == 0)
             return sig;
     }
@@ -40,11 +41,9 @@ int signal_parse(const char *s)
 
 const char *signal_name(int sig, char *out, size_t n)
 {
-    const char *a = sig > 0 && sig < SIGRTMIN ? sigabbrev_np(sig) : NULL;
+    const char *a = sig_name(sig);
     if (a)
         snprintf(out, n, "SIG%s", a);
-    else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
-        snprintf(out, n, "SIGRTMIN+%d", sig - SIGRTMIN);
     else
         snprintf(out, n, "signal %d", sig);
     return out;

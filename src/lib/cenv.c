@@ -15,12 +15,51 @@ void (*cenv_warn)(const char *fmt, ...) = warnx_;
 
 /* ---- the list ---- */
 
-static ssize_t env_find(const struct envlist *e, const char *name)
+/* FNV-1a: names are short and few; anything better distributed would cost more than it saves. */
+static size_t name_hash(const char *s)
 {
-    for (size_t i = 0; i < e->n; i++)
-        if (strcmp(e->v[i].name, name) == 0)
-            return (ssize_t)i;
-    return -1;
+    size_t h = (size_t)14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
+    return h;
+}
+
+/* the slot of name: the one holding it, or the empty one where it would go */
+static size_t *idx_slot(const struct envlist *e, const char *name)
+{
+    size_t mask = e->idx_cap - 1;
+    for (size_t h = name_hash(name) & mask;; h = (h + 1) & mask) {
+        size_t *s = &e->idx[h];
+        if (*s == 0 || strcmp(e->v[*s - 1].name, name) == 0)
+            return s;
+    }
+}
+
+/* at most half full, so that a probe ends soon; rebuilt from v when it grows or was dropped */
+static void idx_rebuild(struct envlist *e, size_t want)
+{
+    size_t cap = 64;
+    while (cap < 2 * want)
+        cap *= 2;
+    free(e->idx);
+    e->idx = xmalloc(cap * sizeof *e->idx);
+    memset(e->idx, 0, cap * sizeof *e->idx);
+    e->idx_cap = cap;
+    for (size_t i = 0; i < e->n; i++) {
+        size_t *s = idx_slot(e, e->v[i].name);
+        if (*s == 0) /* a duplicate (env_sort of a list built elsewhere) keeps its first */
+            *s = i + 1;
+    }
+}
+
+static ssize_t env_find(struct envlist *e, const char *name)
+{
+    if (e->n == 0)
+        return -1;
+    if (e->idx_cap == 0)
+        idx_rebuild(e, e->n);
+    size_t *s = idx_slot(e, name);
+    return *s ? (ssize_t)(*s - 1) : -1;
 }
 
 void env_set(struct envlist *e, const char *name, const char *value)
@@ -38,6 +77,10 @@ void env_set(struct envlist *e, const char *name, const char *value)
     e->v[e->n].name = xstrdup(name);
     e->v[e->n].value = xstrdup(value);
     e->n++;
+    if (2 * e->n > e->idx_cap)
+        idx_rebuild(e, e->n);
+    else
+        *idx_slot(e, name) = e->n;
 }
 
 bool env_unset(struct envlist *e, const char *name)
@@ -49,12 +92,14 @@ bool env_unset(struct envlist *e, const char *name)
     free(e->v[i].value);
     memmove(&e->v[i], &e->v[i + 1], (e->n - (size_t)i - 1) * sizeof *e->v);
     e->n--;
+    e->idx_cap = 0; /* positions moved: rebuilt on the next look-up (unsets are few) */
     return true;
 }
 
 const char *env_get(const struct envlist *e, const char *name)
 {
-    ssize_t i = env_find(e, name);
+    /* the index is a cache: filling it in does not change the list */
+    ssize_t i = env_find((struct envlist *)e, name);
     return i < 0 ? NULL : e->v[i].value;
 }
 
@@ -67,6 +112,7 @@ void env_sort(struct envlist *e)
 {
     if (e->n > 1)
         qsort(e->v, e->n, sizeof *e->v, cmp_var);
+    e->idx_cap = 0;
 }
 
 void env_free(struct envlist *e)
@@ -76,8 +122,10 @@ void env_free(struct envlist *e)
         free(e->v[i].value);
     }
     free(e->v);
+    free(e->idx);
     e->v = NULL;
-    e->n = e->cap = 0;
+    e->idx = NULL;
+    e->n = e->cap = e->idx_cap = 0;
 }
 
 void env_from_environ(struct envlist *e, char *const *envp)
@@ -87,11 +135,13 @@ void env_from_environ(struct envlist *e, char *const *envp)
         if (!eq || eq == *envp)
             continue;
         size_t nl = (size_t)(eq - *envp);
-        char *name = xmalloc(nl + 1);
+        char small[256];
+        char *name = nl < sizeof small ? small : xmalloc(nl + 1);
         memcpy(name, *envp, nl);
         name[nl] = '\0';
         env_set(e, name, eq + 1);
-        free(name);
+        if (name != small)
+            free(name);
     }
 }
 
@@ -120,8 +170,12 @@ void env_free_environ(char **envp)
 
 bool cenv_name_ok(const char *name)
 {
-    size_t n = strlen(name);
-    return n > 0 && n <= NAME_MAX && name[0] != '.' && !strchr(name, '/') && !strchr(name, '=');
+    const char *p = name;
+    for (; *p; p++) /* one pass: this runs several times for every variable at every boot */
+        if (*p == '/' || *p == '=')
+            return false;
+    size_t n = (size_t)(p - name);
+    return n > 0 && n <= NAME_MAX && name[0] != '.';
 }
 
 bool cenv_name_private(const char *name)
@@ -564,10 +618,28 @@ int cenv_read_dir(const char *dir, struct envlist *out)
 /* Same content already there? Then there is nothing to write (and a read-only file is fine). */
 static bool same_content(const char *path, const char *data, size_t len)
 {
-    struct buf cur = {0};
-    bool same = read_file(path, &cur, len + 1) == 0 && cur.len == len &&
-                (len == 0 || memcmp(cur.p, data, len) == 0);
-    buf_free(&cur);
+    /* compared piece by piece as it is read: PID 1 does this for every variable at every boot */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return false;
+    char tmp[4096];
+    size_t off = 0;
+    bool same = true;
+    for (;;) {
+        ssize_t r = read(fd, tmp, sizeof tmp);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            same = r == 0 && off == len;
+            break;
+        }
+        if ((size_t)r > len - off || memcmp(tmp, data + off, (size_t)r) != 0) {
+            same = false;
+            break;
+        }
+        off += (size_t)r;
+    }
+    close(fd);
     return same;
 }
 
@@ -577,19 +649,28 @@ int cenv_write_var(const char *dir, const char *name, const char *value)
         errno = EINVAL;
         return -1;
     }
-    struct buf path = {0}, data = {0};
-    buf_adds(&path, dir);
-    buf_addc(&path, '/');
-    buf_adds(&path, name);
-    buf_adds(&data, value);
+    char path[PATH_MAX];
+    size_t dl = strlen(dir), nl = strlen(name);
+    if (dl + nl + 2 > sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(path, dir, dl);
+    path[dl] = '/';
+    memcpy(path + dl + 1, name, nl + 1);
+    struct buf data = {0};
+    const char *bytes = value;
+    size_t len = strlen(value);
     /* the reader strips one trailing newline, so a value that ends in one gets another */
-    if (data.len && data.p[data.len - 1] == '\n')
+    if (len && value[len - 1] == '\n') {
+        buf_add(&data, value, len);
         buf_addc(&data, '\n');
+        bytes = data.p, len = data.len;
+    }
     int rc = 0;
-    if (!same_content(buf_cstr(&path), data.p, data.len))
-        rc = atomic_write(path.p, data.p, data.len, 0600, (uid_t)-1, (gid_t)-1);
+    if (!same_content(path, bytes, len))
+        rc = atomic_write(path, bytes, len, 0600, (uid_t)-1, (gid_t)-1);
     int e = errno;
-    buf_free(&path);
     buf_free(&data);
     errno = e;
     return rc;
@@ -606,12 +687,22 @@ static int write_dump(const char *path, struct buf *text, gid_t gid)
 
 int cenv_write_dumps(const struct cenv_paths *p, const struct envlist *e)
 {
+    /* sorted pointers to e's own strings: nothing copied (e has each name once) */
     struct envlist sorted = {0};
-    for (size_t i = 0; i < e->n; i++)
-        env_set(&sorted, e->v[i].name, e->v[i].value);
+    size_t total = 64;
+    if (e->n) {
+        sorted.v = xmalloc(e->n * sizeof *e->v);
+        memcpy(sorted.v, e->v, e->n * sizeof *e->v);
+        sorted.n = sorted.cap = e->n;
+        for (size_t i = 0; i < e->n; i++)
+            total += strlen(e->v[i].name) + strlen(e->v[i].value) + 16;
+    }
     env_sort(&sorted);
     gid_t gid = cenv_group();
+    /* room for what the dumps usually need, so that they are not grown step by step */
     struct buf sh = {0}, js = {0};
+    buf_reserve(&sh, total + total / 8);
+    buf_reserve(&js, total + total / 8);
     sh_dump(&sh, &sorted);
     json_dump(&js, &sorted);
     int rc = write_dump(p->sh, &sh, gid);
@@ -622,7 +713,8 @@ int cenv_write_dumps(const struct cenv_paths *p, const struct envlist *e)
     }
     buf_free(&sh);
     buf_free(&js);
-    env_free(&sorted);
+    free(sorted.v);
+    free(sorted.idx);
     errno = e1;
     return rc;
 }

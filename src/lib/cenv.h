@@ -20,9 +20,12 @@ struct envvar {
     char *name;
     char *value;
 };
+/* In order of insertion (env_sort reorders). idx is a hash index over v, so that a set or get
+ * costs the same for the thousandth variable as for the first; private to cenv.c. */
 struct envlist {
     struct envvar *v;
     size_t n, cap;
+    size_t *idx, idx_cap; /* slots hold position + 1, 0 is empty; idx_cap 0: rebuild first */
 };
 
 void env_set(struct envlist *e, const char *name, const char *value);

@@ -32,7 +32,8 @@ bool id_parse(const char *s, unsigned long *id)
     return true;
 }
 
-int idfile_scan(const char *path, int nfields, bool (*fn)(char **f, void *arg), void *arg)
+/* key: only lines whose first field is key are split and passed on (NULL: every line) */
+static int scan(const char *path, int nfields, const char *key, bool (*fn)(char **f, void *arg), void *arg)
 {
     /* the whole file at once: one read, no stdio (PID 1 reads /etc/group at every boot) */
     struct buf text = {0};
@@ -48,10 +49,15 @@ int idfile_scan(const char *path, int nfields, bool (*fn)(char **f, void *arg), 
     bool found = false;
     if (nfields > 8)
         nfields = 8;
+    size_t kl = key ? strlen(key) : 0;
     char *line = (char *)buf_cstr(&text), *end = line + text.len;
     while (!found && line < end) {
         char *nl = memchr(line, '\n', (size_t)(end - line));
         size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+        if (key && (n <= kl || line[kl] != ':' || memcmp(line, key, kl) != 0)) {
+            line += n + 1;
+            continue;
+        }
         line[n] = '\0';
         if (n > 0 && line[0] != '#' && strlen(line) == n && split_fields(line, f, nfields))
             found = fn(f, arg);
@@ -59,6 +65,11 @@ int idfile_scan(const char *path, int nfields, bool (*fn)(char **f, void *arg), 
     }
     buf_free(&text);
     return found;
+}
+
+int idfile_scan(const char *path, int nfields, bool (*fn)(char **f, void *arg), void *arg)
+{
+    return scan(path, nfields, NULL, fn, arg);
 }
 
 struct grq {
@@ -75,7 +86,8 @@ static bool match_group(char **f, void *arg)
 int group_gid(const char *name, gid_t *gid)
 {
     struct grq q = {name, 0};
-    int r = idfile_scan(GROUP_FILE, 4, match_group, &q);
+    /* PID 1 asks at every boot: split only the group's own line */
+    int r = scan(GROUP_FILE, 4, name, match_group, &q);
     if (r == 1)
         *gid = (gid_t)q.gid;
     return r;

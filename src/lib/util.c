@@ -72,6 +72,11 @@ static void buf_grow(struct buf *b, size_t more)
     b->cap = cap;
 }
 
+void buf_reserve(struct buf *b, size_t more)
+{
+    buf_grow(b, more);
+}
+
 void buf_add(struct buf *b, const void *data, size_t n)
 {
     buf_grow(b, n);

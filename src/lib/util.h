@@ -22,6 +22,8 @@ struct buf {
     size_t len, cap;
 };
 void buf_add(struct buf *b, const void *data, size_t n);
+/* room for more bytes without another allocation (when the size is known ahead) */
+void buf_reserve(struct buf *b, size_t more);
 void buf_addc(struct buf *b, char c);
 void buf_adds(struct buf *b, const char *s);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

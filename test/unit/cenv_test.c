@@ -134,9 +134,52 @@ static void json_round_trip(void)
     free(val);
 }
 
+/* the hashed list against a plain model: random sets, unsets and sorts over a few thousand names
+ * (collisions, growth and index rebuilds all happen), every name looked up after each step */
+#define MODEL_NAMES 3000
+static void list_model(void)
+{
+    static int model[MODEL_NAMES]; /* -1: unset, else the value last set */
+    struct envlist e = {0};
+    unsigned int seed = 777;
+    int bad = 0;
+    char name[32], val[32];
+    for (int i = 0; i < MODEL_NAMES; i++)
+        model[i] = -1;
+    for (int step = 0; step < 20000 && !bad; step++) {
+        int k = (int)((seed = seed * 1103515245u + 12345u) >> 8) % MODEL_NAMES;
+        snprintf(name, sizeof name, "V%d", k);
+        int op = (int)(seed >> 4) % 16;
+        if (op == 0) {
+            bool was = env_unset(&e, name);
+            bad |= was != (model[k] >= 0);
+            model[k] = -1;
+        } else if (op == 1 && step % 97 == 0) {
+            env_sort(&e);
+        } else {
+            snprintf(val, sizeof val, "%d", step);
+            env_set(&e, name, val);
+            model[k] = step;
+        }
+        if (step % 1000 == 0 || step == 19999) {
+            size_t live = 0;
+            for (int i = 0; i < MODEL_NAMES && !bad; i++) {
+                snprintf(name, sizeof name, "V%d", i);
+                const char *v = env_get(&e, name);
+                live += model[i] >= 0;
+                bad |= model[i] < 0 ? v != NULL : (!v || atoi(v) != model[i]);
+            }
+            bad |= live != e.n;
+        }
+    }
+    ok(!bad, "env_set/env_get/env_unset/env_sort agree with a plain model over %d names", MODEL_NAMES);
+    env_free(&e);
+}
+
 int main(void)
 {
     progname = "cenv_test";
+    list_model();
 
     sh_quote_is("", 0, "''");
     sh_quote_is("plain", 5, "'plain'");

@@ -1,0 +1,161 @@
+# shellcheck shell=bash disable=SC2154 # work, build, top and the settings: set by bench/run
+# bench/run's part inside the private mount namespace (sourced): every init as PID 1 of its own
+# PID namespace, in rounds, and the instruction counts.
+# sample KEY CMD...: append CMD's samples to raw/KEY; a failure marks KEY failed (and says why)
+sample() {
+    local key=$1
+    shift
+    : > "$work/ns.log"
+    if ! "$@" >> "$work/raw/$key" 2>> "$work/ns.log"; then
+        : > "$work/raw/$key.fail"
+        say "FAILED: $key ($*)"
+        tail -n 5 "$work/ns.log" | sed 's/^/bench:   /' >&2
+    fi
+}
+# per_round TOTAL: the share of TOTAL runs for one round
+per_round() { echo $((($1 + ROUNDS - 1) / ROUNDS)); }
+# "median min max count noise" of numbers, one a line; noise is the interquartile range in % of
+# the median, what RESULTS.md reports for how far a figure can be trusted
+stats() {
+    sort -n | awk '{v[NR] = $1} END {if (!NR) exit 1
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        q1 = v[int((NR - 1) / 4) + 1]; q3 = v[NR - int((NR - 1) / 4)]
+        printf "%.0f %.0f %.0f %d %.1f\n", m, v[1], v[NR], NR, (m > 0) ? 100 * (q3 - q1) / m : 0}'
+}
+# record KEY from its pooled samples (COLUMNS > 1: the median of each column, then the count)
+summarize() {
+    local key=$1 cols=${2:-1} c out=""
+    [ -e "$work/raw/$key" ] || return 0
+    if [ -e "$work/raw/$key.fail" ] || [ ! -s "$work/raw/$key" ]; then
+        record "$key" FAIL
+    elif [ "$cols" = 1 ]; then
+        record "$key" "$(stats < "$work/raw/$key")"
+    else
+        for c in $(seq "$cols"); do
+            out="$out $(awk -v c="$c" '{print $c}' "$work/raw/$key" | stats | cut -d' ' -f1)"
+        done
+        record "$key" "$out $(wc -l < "$work/raw/$key") $(awk '{print $1}' "$work/raw/$key" | stats | cut -d' ' -f5)"
+    fi
+}
+
+inside() {
+    local d v cg round key
+    mount -t overlay overlay -o "lowerdir=/etc,upperdir=$work/etc,workdir=$work/etc-work" /etc
+    for d in service my_init.d my_init.pre_shutdown.d my_init.post_shutdown.d container_environment; do
+        mount --bind "$work/etc/$d" "/etc/$d"
+    done
+    local nsrun=("${CONTAINER_ENV[@]}" "$NSRUN" -a -l "$work/ns.log")
+    mkdir -p "$work/raw"
+
+    # an init that cannot run a main command gets no figure at all (a stub that exits at once
+    # would otherwise look fast)
+    local ok=""
+    for v in $VARIANTS; do
+        prefix "$v"
+        : > "$work/ns.log"
+        if "${nsrun[@]}" main 1 "${P[@]}" "$KID" stamp > /dev/null 2>> "$work/ns.log"; then
+            ok="$ok $v"
+        else
+            say "$v cannot run a main command: no figures for it"
+            tail -n 5 "$work/ns.log" | sed 's/^/bench:   /' >&2
+            record "broken.$v" 1
+        fi
+    done
+
+    # the three runit services of the services figure (used only when runsvdir runs there)
+    local svc=$work/services
+    for d in one two three; do
+        mkdir -p "$svc/$d"
+        printf '#!/bin/sh\nexec %s wait\n' "$KID" > "$svc/$d/run"
+        chmod +x "$svc/$d/run"
+    done
+
+    # rounds: every init in turn, several times, so that a change in the machine's load during
+    # the run spreads over all of them instead of falling on one
+    for round in $(seq "$ROUNDS"); do
+        for v in $ok; do
+            prefix "$v"
+            say "round $round/$ROUNDS: $v"
+            sample "hf.$v" hyperfine_samples "unshare -p -f --mount-proc ${P[*]} /bin/true"
+            sample "start.$v" "${nsrun[@]}" start "$(per_round "$RUNS_START")" "${P[@]}" /bin/true
+            sample "main.$v" "${nsrun[@]}" main "$(per_round "$RUNS_START")" "${P[@]}" "$KID" stamp
+            sample "reap.$v" "${nsrun[@]}" reap "$(per_round "$RUNS_REAP")" "${P[@]}" "$KID" orphans "$ORPHANS"
+            [ "$v" != bare ] || continue
+            sample "mem.$v" "${nsrun[@]}" mem "$(per_round "$RUNS_MEM")" 1 "${P[@]}" "$KID" wait
+            sample "term.$v" "${nsrun[@]}" term "$(per_round "$RUNS_TERM")" 1 "${P[@]}" "$KID" wait
+            sample "sig.$v" "${nsrun[@]}" sig "$(per_round "$RUNS_SIG")" "${P[@]}" "$KID" sigecho
+            [ "$v" = cinit-default ] || continue
+            # cinit's default mode with three runit services that stop at once on TERM, no
+            # main command. runsv sleeps a second after a service that ran for less than one
+            # (its restart guard); cinit stops such a runsv once its service is down. The
+            # services get to run 1.2 s first, as in most containers ...
+            mount --bind "$svc" /etc/service
+            sample "termsvc.$v" "${nsrun[@]}" -w 1200 term "$(per_round "$RUNS_TERMSVC")" 3 "$CINIT"
+            # ... and what a container stopped right after its start meets (runsv's guard)
+            sample "termsvcnew.$v" "${nsrun[@]}" -w 20 term 1 3 "$CINIT"
+            umount /etc/service
+        done
+    done
+    for v in $ok; do
+        for key in hf start main reap term sig termsvc termsvcnew; do
+            summarize "$key.$v"
+        done
+        summarize "mem.$v" 3
+    done
+
+    # instruction counts do not depend on the load: once is enough
+    for v in $ok; do
+        [ "$v" != bare ] || continue
+        prefix "$v"
+        say "$v: instructions (callgrind)"
+        cg=$work/cg
+        rm -rf "$cg" && mkdir "$cg"
+        : > "$work/ns.log"
+        if "${CONTAINER_ENV[@]}" unshare -p -f --mount-proc valgrind -q --tool=callgrind \
+                --callgrind-out-file="$cg/start.%p" "${P[@]}" /bin/true 2>> "$work/ns.log" &&
+            "${CONTAINER_ENV[@]}" unshare -p -f --mount-proc valgrind -q --tool=callgrind \
+                --callgrind-out-file="$cg/reap.%p" "${P[@]}" "$KID" orphans "$ORPHANS" \
+                > /dev/null 2>> "$work/ns.log"; then
+            record "ir.$v" "$(awk '$1 == "totals:" {print $2}' "$cg/start.1")"
+            record "irreap.$v" "$(awk '$1 == "totals:" {print $2}' "$cg/reap.1")"
+        else
+            record "ir.$v" FAIL
+            record "irreap.$v" FAIL
+            say "FAILED: callgrind for $v"
+            tail -n 5 "$work/ns.log" | sed 's/^/bench:   /' >&2
+        fi
+    done
+    syslogd_bench
+}
+
+# cinit-syslogd idle: its memory after one message has gone through, and its binary
+syslogd_bench() {
+    local sd=$build/cinit-syslogd sock=$work/syslog.sock pid n _
+    say "cinit-syslogd: idle memory"
+    strip -o "$work/sd.stripped" "$sd"
+    record size.syslogd "$(stat -c %s "$work/sd.stripped")"
+    for _ in $(seq "$RUNS_MEM"); do
+        rm -f "$sock"
+        "$sd" --socket "$sock" --output /dev/null 2>> "$work/ns.log" &
+        pid=$!
+        n=0
+        until [ -S "$sock" ] || [ "$n" -gt 200 ]; do n=$((n + 1)); sleep 0.01; done
+        if ! logger -u "$sock" -t bench "bench message" 2>> "$work/ns.log"; then
+            : > "$work/raw/mem.syslogd.fail"
+        fi
+        sleep 0.2
+        awk '/^VmRSS:/ {r = $2} /^RssAnon:/ {a = $2} /^RssFile:/ {f = $2} END {print r, a, f}' \
+            "/proc/$pid/status" >> "$work/raw/mem.syslogd"
+        kill "$pid"
+        wait "$pid" || true # killed by TERM: not a failure
+    done
+    summarize mem.syslogd 3
+}
+
+# hyperfine_samples COMMAND: the whole command timed by hyperfine; its samples in ns
+hyperfine_samples() {
+    "${CONTAINER_ENV[@]}" hyperfine -N --style none --warmup 5 --runs "$(per_round "$RUNS_HF")" \
+        --export-json "$work/hf.json" "$1" > /dev/null &&
+        jq -r '.results[0].times[] | . * 1e9 | floor' "$work/hf.json"
+}
+

@@ -1,0 +1,378 @@
+# shellcheck shell=bash disable=SC2154 # work, build, top and the settings: set by bench/run
+# bench/run's report (sourced): bench/RESULTS.md from the results file, and the plot.
+get() { awk -v k="$1" '$1 == k {$1 = ""; sub(/^ /, ""); print; exit}' "$work/results"; }
+# field N of a value ("median min max runs", "vmrss rssanon rssfile runs")
+getf() { get "$1" | awk -v n="$2" '{print $n}'; }
+
+# cell VALUE SCALE DECIMALS: a number scaled for the table, or why there is none
+cell() {
+    case $1 in
+        '') echo "—" ;;
+        FAIL) echo "failed" ;;
+        *) awk -v v="$1" -v s="$2" -v d="$3" 'BEGIN {printf "%.*f", d, v / s}' ;;
+    esac
+}
+isnum() { case $1 in '' | FAIL) return 1 ;; *) return 0 ;; esac; }
+ratio() {
+    if isnum "$1" && isnum "$2"; then
+        awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0 && a >= 0) printf "%.2f", a / b; else printf "n/a"}'
+    else
+        echo "—"
+    fi
+}
+minus() {
+    if isnum "$1" && isnum "$2"; then awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", a - b}'; fi
+}
+
+row() {
+    local title=$1 fn=$2 v
+    printf '| %s |' "$title"
+    for v in $VARIANTS; do
+        if [ -n "$(get "broken.$v")" ]; then
+            printf ' not functional |'
+        else
+            printf ' %s |' "$("$fn" "$v")"
+        fi
+    done
+    echo
+}
+# value functions, one per row; "—" where a figure does not apply
+na() { echo "—"; }
+f_hf() { cell "$(getf "hf.$1" 1)" 1e6 3; }
+f_hf_ratio() { ratio "$(getf "hf.$1" 1)" "$(getf hf.bare 1)"; }
+f_start() { echo "$(cell "$(getf "start.$1" 1)" 1e3 0) ($(cell "$(getf "start.$1" 2)" 1e3 0))"; }
+f_over() {
+    echo "$(cell "$(minus "$(getf "start.$1" 1)" "$(getf start.bare 1)")" 1e3 0)" \
+        "($(cell "$(minus "$(getf "start.$1" 2)" "$(getf start.bare 2)")" 1e3 0))"
+}
+f_start_ratio() { ratio "$(getf "start.$1" 1)" "$(getf start.bare 1)"; }
+f_main() { cell "$(getf "main.$1" 1)" 1e3 0; }
+f_ir() { if [ "$1" = bare ]; then na; else cell "$(get "ir.$1")" 1 0; fi; }
+f_rss() { if [ "$1" = bare ]; then na; else cell "$(getf "mem.$1" 1)" 1 0; fi; }
+f_anon() { if [ "$1" = bare ]; then na; else cell "$(getf "mem.$1" 2)" 1 0; fi; }
+f_file() { if [ "$1" = bare ]; then na; else cell "$(getf "mem.$1" 3)" 1 0; fi; }
+f_size() { if [ "$1" = bare ]; then na; else cell "$(get "size.$1")" 1 0; fi; }
+f_static() { if [ "$1" = bare ]; then na; else get "static.$1"; fi; }
+f_reap() { cell "$(getf "reap.$1" 1)" 1e6 1; }
+f_irreap() { if [ "$1" = bare ]; then na; else cell "$(get "irreap.$1")" 1 0; fi; }
+f_irper() {
+    local a b
+    a=$(get "irreap.$1") b=$(get "ir.$1")
+    if [ "$1" != bare ] && isnum "$a" && isnum "$b"; then
+        awk -v a="$a" -v b="$b" -v n="$ORPHANS" 'BEGIN {printf "%.0f", (a - b) / n}'
+    else
+        na
+    fi
+}
+f_term() { if [ "$1" = bare ]; then na; else cell "$(getf "term.$1" 1)" 1e3 0; fi; }
+f_termsvc() { if [ "$1" = cinit-default ]; then cell "$(getf "termsvc.$1" 1)" 1e6 2; else na; fi; }
+f_termsvcnew() { if [ "$1" = cinit-default ]; then cell "$(getf "termsvcnew.$1" 1)" 1e6 0; else na; fi; }
+f_sig() { if [ "$1" = bare ]; then na; else cell "$(getf "sig.$1" 1)" 1e3 1; fi; }
+
+# cinit (the fair mode) against each peer: KEY FIELD (a smaller figure is better throughout)
+ratio_row() {
+    local title=$1 key=$2 field=$3 p c b
+    printf '| %s |' "$title"
+    c=$(val "$key" cinit "$field")
+    for p in $PEERS; do
+        printf ' %s |' "$(ratio "$c" "$(val "$key" "$p" "$field")")"
+    done
+    b=$(best_peer "$key" "$field")
+    printf ' **%s** (%s) |\n' "$(ratio "$c" "${b% *}")" "${b#* }"
+}
+
+# goal TEXT VALUE_SHOWN OK(yes/no/unknown)
+goal() {
+    local verdict
+    case $3 in yes) verdict="met" ;; no) verdict="**NOT met**" ;; *) verdict="not measured" ;; esac
+    echo "| $1 | $2 | $verdict |"
+}
+cmp_lt() { # A < B (yes/no/unknown)
+    if isnum "$1" && isnum "$2"; then
+        awk -v a="$1" -v b="$2" 'BEGIN {print (a < b) ? "yes" : "no"}'
+    else
+        echo unknown
+    fi
+}
+# both A and B below LIMIT
+both_lt() {
+    local a b
+    a=$(cmp_lt "$1" "$3") b=$(cmp_lt "$2" "$3")
+    if [ "$a" = yes ] && [ "$b" = yes ]; then echo yes
+    elif [ "$a" = no ] || [ "$b" = no ]; then echo no
+    else echo unknown
+    fi
+}
+cmp_le() {
+    if isnum "$1" && isnum "$2"; then
+        awk -v a="$1" -v b="$2" 'BEGIN {print (a <= b) ? "yes" : "no"}'
+    else
+        echo unknown
+    fi
+}
+
+# the figure of KEY (FIELD) for INIT, as ratio_row takes it
+val() {
+    case $1 in
+        size | ir | irreap) get "$1.$2" ;;
+        over) minus "$(getf "start.$2" 1)" "$(getf start.bare 1)" ;;
+        *) getf "$1.$2" "$3" ;;
+    esac
+}
+# "VALUE PEER": the smallest figure of KEY among the peers
+best_peer() {
+    local p v bv="" bp=""
+    for p in $PEERS; do
+        v=$(val "$1" "$p" "$2")
+        isnum "$v" || continue
+        if [ -z "$bv" ] || awk -v a="$v" -v b="$bv" 'BEGIN {exit !(a < b)}'; then bv=$v bp=$p; fi
+    done
+    echo "$bv $bp"
+}
+# goal_vs_peer TEXT KEY FIELD LIMIT UNIT SCALE: cinit's figure / the best peer's ≤ LIMIT
+goal_vs_peer() {
+    local b bv bp c r
+    b=$(best_peer "$2" "$3") bv=${b% *} bp=${b#* }
+    c=$(val "$2" cinit "$3")
+    r=$(ratio "$c" "$bv")
+    goal "$1" "cinit $(cell "$c" "$6" 0) $5, best peer $bp $(cell "$bv" "$6" 0) $5: **$r×**" "$(cmp_le "$r" "$4")"
+}
+# boot to every service up, and the stop, with 100 more services and 1,000 variables cost per
+# service no more than with 25 (+10 % for noise): growth no faster than linear
+goal_linear() {
+    local b25 b100 e25 e100 ok=unknown
+    b25=$(minus "$(getf svc.scale25.boot 1)" "$(getf img.rootfs.boot 1)")
+    b100=$(minus "$(getf svc.scale100.boot 1)" "$(getf img.rootfs.boot 1)")
+    e25=$(minus "$(getf svc.scale25.end 1)" "$(getf img.rootfs.end 1)")
+    e100=$(minus "$(getf svc.scale100.end 1)" "$(getf img.rootfs.end 1)")
+    if isnum "$b25" && isnum "$b100" && isnum "$e25" && isnum "$e100"; then
+        ok=$(awk -v a="$b25" -v b="$b100" -v c="$e25" -v d="$e100" \
+            'BEGIN {print (b / 103 <= 1.1 * a / 28 && d / 103 <= 1.1 * c / 28) ? "yes" : "no"}')
+    fi
+    goal "image: boot and stop grow no faster than linearly (28 → 103 services, 250 → 1,000 variables)" \
+        "over the bare rootfs, boot $(cell "$b25" 1e3 0) → $(cell "$b100" 1e3 0) ms, stop $(cell "$e25" 1e3 0) → $(cell "$e100" 1e3 0) ms (×3.7 services)" "$ok"
+}
+
+# how far each figure can be trusted: the interquartile range of its samples in % of the median
+noise_table() {
+    local key v n lo hi
+    echo "## Noise"
+    echo
+    echo "Interquartile range of the samples in % of the median (lowest – highest over the inits) and"
+    echo "samples per init; instruction counts (callgrind) do not depend on the load and were taken once."
+    echo
+    echo "| figure | noise (IQR / median) | samples |"
+    echo "|---|---:|---:|"
+    for key in hf:"whole command (hyperfine)" start:"exec → namespace empty (nsrun)" main:"exec → main command" \
+        mem:"idle VmRSS" reap:"$ORPHANS orphans" term:"SIGTERM → exit" sig:"SIGUSR1 → main command" \
+        termsvc:"SIGTERM with 3 services" img:"docker run → main command" svc:"docker run → services up"; do
+        lo="" hi="" n=""
+        for v in $VARIANTS syslogd base rootfs rootfs-init scale25 scale100; do
+            k=${key%%:*}.$v
+            case ${key%%:*} in img | svc) k=$k.boot ;; esac
+            isnum "$(getf "$k" 5)" || continue
+            lo=$(awk -v a="$(getf "$k" 5)" -v b="${lo:-1e9}" 'BEGIN {print (a < b) ? a : b}')
+            hi=$(awk -v a="$(getf "$k" 5)" -v b="${hi:--1}" 'BEGIN {print (a > b) ? a : b}')
+            n=$(getf "$k" 4)
+        done
+        [ -n "$lo" ] || continue
+        echo "| ${key#*:} | $lo – $hi % | $n |"
+    done
+}
+
+image_report() {
+    echo "## Image (Docker, \`$BASE_IMAGE\` against \`$ROOTFS_IMAGE\`)"
+    echo
+    if [ -n "$(get image.missing)" ]; then
+        echo "No image figures: $(get image.missing)."
+        return
+    fi
+    local c="$BASE_IMAGE (my_init, 3 services)" r="$ROOTFS_IMAGE" ms='1e3 0'
+    echo "| figure (ms) | $c | $r, no init | $r, \`--init\` | + 25 services, 250 variables | + 100 services, 1,000 variables |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    # shellcheck disable=SC2086
+    {
+    echo "| \`docker run\` → main command (\`date\`) runs | $(cell "$(getf img.base.boot 1)" $ms) | $(cell "$(getf img.rootfs.boot 1)" $ms) | $(cell "$(getf img.rootfs-init.boot 1)" $ms) | — | — |"
+    echo "| \`docker run\` → every service up (\`sv check\`) | $(cell "$(getf svc.base.boot 1)" $ms) | — | — | $(cell "$(getf svc.scale25.boot 1)" $ms) | $(cell "$(getf svc.scale100.boot 1)" $ms) |"
+    echo "| main command ends → container gone (services stopped) | $(cell "$(getf svc.base.end 1)" $ms) | $(cell "$(getf img.rootfs.end 1)" $ms) | $(cell "$(getf img.rootfs-init.end 1)" $ms) | $(cell "$(getf svc.scale25.end 1)" $ms) | $(cell "$(getf svc.scale100.end 1)" $ms) |"
+    echo "| whole \`docker run --rm\` | $(cell "$(getf svc.base.run 1)" $ms) | $(cell "$(getf img.rootfs.run 1)" $ms) | $(cell "$(getf img.rootfs-init.run 1)" $ms) | $(cell "$(getf svc.scale25.run 1)" $ms) | $(cell "$(getf svc.scale100.run 1)" $ms) |"
+    echo "| \`docker stop\`, \`sleep infinity\` as main command | $(cell "$(getf stop.base 1)" $ms) | $(cell "$(getf stop.rootfs 1)" $ms) | $(cell "$(getf stop.rootfs-init 1)" $ms) | — | — |"
+    }
+    echo
+    echo "Image size: $(cell "$(get imgsize.base)" 1e6 1) MB ($ROOTFS_IMAGE: $(cell "$(get imgsize.rootfs)" 1e6 1) MB)."
+    echo "\`docker run --rm --network none IMAGE [/sbin/my_init --] CMD\`, median of $RUNS_IMAGE: the clock"
+    echo "CMD prints against the clock before \`docker run\`, and the clock when \`docker run\` returns."
+    echo "\"Every service up\" runs \`sv -w 60 check /etc/service/*\` as the main command, then prints the"
+    echo "clock; after it my_init stops every service. The larger images are the base image with 25 or 100"
+    echo "more services (\`exec sleep infinity\`) and 250 or 1,000 variables passed with \`-e\`, 4 or 16 of"
+    echo "them 64 KiB long (1,000 values of 64 KiB do not fit: Linux limits a program's environment and"
+    echo "arguments to a quarter of the stack limit, 2 MiB under Docker's default 8 MiB). \`docker"
+    echo "stop\` (10 s grace, sent 1.5 s after \`sleep\` started), median of $RUNS_STOP (once without an"
+    echo "init: \`sleep\` as PID 1 ignores SIGTERM, so Docker waits the whole grace time)."
+}
+
+report() {
+    local cpu mem v
+    cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+    mem=$(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
+    echo "# cinit benchmarks"
+    echo
+    echo "Generated by \`make bench\` (bench/run) on $(date -u '+%Y-%m-%d %H:%M UTC'). Every figure"
+    echo "is the median of repeated runs measured in this one run; nothing is carried over."
+    echo
+    echo "| machine | |"
+    echo "|---|---|"
+    echo "| CPU | $cpu, $(nproc) cores, $mem |"
+    echo "| system | $(sed -n 's/^PRETTY_NAME="*\([^"]*\)"*$/\1/p' /etc/os-release), Linux $(uname -r) |"
+    echo "| cinit | $(get version.cinit) |"
+    for v in tini dumb-init catatonit; do
+        echo "| $v | $(get "version.$v") |"
+    done
+    echo "| tools | $(hyperfine --version), $(valgrind --version), $(gcc --version | head -n 1) |"
+    echo
+    echo "Modes: **cinit** = \`cinit --skip-runit --skip-startup-files -- CMD\` (what the peers do:"
+    echo "run one command; still imports and exports the container environment). **cinit-default** ="
+    echo "\`cinit -- CMD\` in its default mode with a private /etc (overlay): environment import and"
+    echo "export, startup files (none), \`runsvdir -P /etc/service\` (no services), shutdown of runit."
+    echo "Peers: \`tini -- CMD\`, \`tini-static -- CMD\` (same package), \`dumb-init CMD\`,"
+    echo "\`catatonit -- CMD\`. **no init** = CMD itself as PID 1. Every init runs as PID 1 of a fresh"
+    echo "PID namespace with /proc mounted (\`unshare -p -f --mount-proc\`, or bench/nsrun.c which does"
+    echo "the same and reads CLOCK_MONOTONIC itself); stdin is /dev/null, stderr goes to a file."
+    echo
+    echo "## Per init"
+    echo
+    printf '| figure |'
+    for v in $VARIANTS; do
+        case $v in bare) printf ' no init |' ;; *) printf ' %s |' "$v" ;; esac
+    done
+    echo
+    printf '|---|'
+    for v in $VARIANTS; do printf -- '---:|'; done
+    echo
+    row "1. \`unshare -p -f --mount-proc INIT /bin/true\`, whole command (hyperfine, ms)" f_hf
+    row "1. … ratio to no init" f_hf_ratio
+    row "1. exec of PID 1 → namespace empty, \`INIT /bin/true\` (nsrun, µs; median (min))" f_start
+    row "1. … overhead over no init (µs; median (min))" f_over
+    row "1. … ratio to no init" f_start_ratio
+    row "1. exec of PID 1 → main command's first instruction (µs)" f_main
+    row "8. instructions of PID 1 for \`INIT /bin/true\` (callgrind, user space)" f_ir
+    row "2. idle VmRSS of PID 1 (kB)" f_rss
+    row "2. idle RssAnon of PID 1 (kB)" f_anon
+    row "2. idle RssFile of PID 1 (kB)" f_file
+    row "3. binary size, stripped (bytes)" f_size
+    row "3. static" f_static
+    row "4. $ORPHANS orphans: release → all reaped (ms)" f_reap
+    row "8. instructions of PID 1 for the $ORPHANS-orphan run (callgrind)" f_irreap
+    row "8. … per orphan, over \`INIT /bin/true\`" f_irper
+    row "5. SIGTERM to PID 1 → namespace empty, main command dies on TERM (µs)" f_term
+    row "5. … with 3 runit services (up for 1.2 s), no main command (ms)" f_termsvc
+    row "5. … the same, services up for only 20 ms (runsv's 1 s restart guard; ms)" f_termsvcnew
+    row "6. SIGUSR1 to PID 1 → seen by the main command (µs)" f_sig
+    echo
+    echo "Samples per figure (pooled from $ROUNDS rounds, in each of which every init takes its turn, so"
+    echo "that a change of the machine's load falls on all of them): hyperfine $(getf hf.tini 4)"
+    echo "(+5 warm-up a round), nsrun start-up $(getf start.tini 4), memory $(getf mem.tini 4) (read 200 ms"
+    echo "after the main command said it is ready), orphans $(getf reap.tini 4), SIGTERM $(getf term.tini 4),"
+    echo "SIGUSR1 $(getf sig.tini 4) signals (one after the other, each waited for), services"
+    echo "$(getf termsvc.cinit-default 4) ($(getf termsvcnew.cinit-default 4) for the 20 ms case), callgrind 1."
+    echo "The inits get the environment \`docker run\` gives (PATH, HOSTNAME, HOME), not the caller's."
+    echo "A SIGTERM is sent 20 ms after the main command said it is ready (1.2 s for services; the"
+    echo "20 ms row shows that runsv's 1 s sleep after a service that ran for less than a second"
+    echo "does not reach the shutdown: cinit stops a runsv once its service is down)."
+    echo "The orphans are made by build/bench/benchkid: a middle process forks them, all blocked on a"
+    echo "pipe, and exits, so they become PID 1's children; closing the pipe releases them at once,"
+    echo "and the clock stops when the last one has been reaped (kill(pid, 0) fails). The time includes"
+    echo "the kernel's work to end $ORPHANS processes, which is most of it: **no init** is the reference"
+    echo "(benchkid itself, as PID 1, reaps them with blocking waitpid calls). Instruction counts are"
+    echo "callgrind's, of PID 1 alone (user space only, so the"
+    echo "kernel's share of a syscall is not in them; \`perf stat\` has no hardware counters on this"
+    echo "virtual machine) and include the dynamic loader for dynamically linked inits."
+    echo
+    echo "## cinit / peer (below 1.00: cinit is smaller or faster)"
+    echo
+    printf '| figure |'
+    for v in $PEERS; do printf ' cinit / %s |' "$v"; done
+    echo ' cinit / best peer |'
+    printf '|---|'
+    for v in $PEERS; do printf -- '---:|'; done
+    printf -- '---:|\n'
+
+    ratio_row "start-up overhead over no init" over 1
+    ratio_row "\`INIT /bin/true\` exec → exit" start 1
+    ratio_row "instructions for \`INIT /bin/true\`" ir 1
+    ratio_row "idle VmRSS" mem 1
+    ratio_row "idle RssAnon" mem 2
+    ratio_row "binary size" size 1
+    ratio_row "reaping $ORPHANS orphans" reap 1
+    ratio_row "SIGTERM → exit" term 1
+    ratio_row "SIGUSR1 → main command" sig 1
+    echo
+    echo "## Goals (ratios to the best peer of this run)"
+    echo
+    echo "| goal | measured | verdict |"
+    echo "|---|---|---|"
+    goal_vs_peer "idle VmRSS of PID 1 ≤ 0.5× the best peer" mem 1 0.5 kB 1
+    goal "… and under 200 kB" "$(f_rss cinit) kB" "$(cmp_lt "$(getf mem.cinit 1)" 200)"
+    goal "cinit-syslogd idle VmRSS under 300 kB" "$(cell "$(getf mem.syslogd 1)" 1 0) kB (RssAnon $(cell "$(getf mem.syslogd 2)" 1 0) kB)" \
+        "$(cmp_lt "$(getf mem.syslogd 1)" 300)"
+    goal "cinit-syslogd binary under 128 KiB (stripped)" "$(cell "$(get size.syslogd)" 1024 1) KiB" \
+        "$(cmp_lt "$(get size.syslogd)" 131072)"
+    goal_vs_peer "start-up overhead over no init ≤ 1.0× the best peer" over 1 1.0 µs 1e3
+    goal_vs_peer "SIGTERM → exit ≤ 1.0× the best peer" term 1 1.0 µs 1e3
+    goal_vs_peer "reaping $ORPHANS orphans ≤ 1.0× the best peer" reap 1 1.0 ms 1e6
+    goal "instructions for \`INIT /bin/true\` within 2× catatonit's" \
+        "cinit $(f_ir cinit), catatonit $(f_ir catatonit): $(ratio "$(get ir.cinit)" "$(get ir.catatonit)")×" \
+        "$(cmp_le "$(ratio "$(get ir.cinit)" "$(get ir.catatonit)")" 2)"
+    goal_linear
+    goal "\`make bench\` within 10 minutes" "$(awk -v s="$(get elapsed)" 'BEGIN {printf "%d min %02d s", s / 60, s % 60}') (before the report)" \
+        "$(cmp_le "$(get elapsed)" 600)"
+    echo
+    noise_table
+    echo
+    image_report
+    echo
+    echo "Reproduce: \`make bench\` as root (installs the peers and tools of tools/deps/bench, builds"
+    echo "cinit and the helpers, runs everything); \`make bench BENCH_IMAGE=yes\` builds the images"
+    echo "first. The plot is bench/results.png."
+}
+
+# num VALUE SCALE DECIMALS: as cell, but NaN (a gap in the plot) where there is no figure
+num() { if isnum "$1"; then cell "$@"; else echo NaN; fi; }
+plot() {
+    local v data=$work/plot.dat
+    : > "$data"
+    for v in $INITS; do
+        [ -z "$(get "broken.$v")" ] || continue
+        printf '%s %s %s %s %s %s %s\n' "$v" \
+            "$(num "$(minus "$(getf "start.$v" 1)" "$(getf start.bare 1)")" 1e3 0)" \
+            "$(num "$(getf "mem.$v" 1)" 1 0)" "$(num "$(get "size.$v")" 1024 1)" \
+            "$(num "$(getf "reap.$v" 1)" 1e6 1)" "$(num "$(getf "term.$v" 1)" 1e3 0)" \
+            "$(num "$(getf "sig.$v" 1)" 1e3 1)" >> "$data"
+    done
+    [ -s "$data" ] || return 0
+    gnuplot <<EOF 2> "$work/gnuplot.log" || say "gnuplot failed: $(cat "$work/gnuplot.log")"
+set terminal pngcairo size 1200,700 font "sans,9"
+set output "$top/bench/results.png"
+set style fill solid 0.8 border -1
+set boxwidth 0.7
+set yrange [0:*]
+set xtics rotate by -30
+set grid ytics
+unset key
+set multiplot layout 2,3 title "cinit vs peers, $(date -u +%Y-%m-%d) (smaller is better)"
+set title "start-up overhead over no init (µs)"
+plot "$data" using 0:2:xtic(1) with boxes lc rgb "#4477aa"
+set title "idle VmRSS of PID 1 (kB)"
+plot "$data" using 0:3:xtic(1) with boxes lc rgb "#228833"
+set title "binary size, stripped (KiB)"
+plot "$data" using 0:4:xtic(1) with boxes lc rgb "#ccbb44"
+set title "reaping $ORPHANS orphans (ms)"
+plot "$data" using 0:5:xtic(1) with boxes lc rgb "#ee6677"
+set title "SIGTERM to exit (µs)"
+plot "$data" using 0:6:xtic(1) with boxes lc rgb "#aa3377"
+set title "SIGUSR1 to main command (µs)"
+plot "$data" using 0:7:xtic(1) with boxes lc rgb "#66ccee"
+unset multiplot
+EOF
+}
+
