@@ -81,7 +81,7 @@ clean:
 	rm -rf $(BUILD) dist
 
 help:
-	@echo "make image         build cinit/base (SUITE=trixie|bookworm|noble|jammy)"
+	@echo "make image         build cinit/base (SUITE=trixie|bookworm|noble|jammy, ARCH=amd64|arm64)"
 	@echo "make test          the whole test suite"
 	@echo "make               build the programs into $(BUILD)/"
 	@echo "make asan          sanitizer build into $(BUILD)/asan/"
