@@ -1,9 +1,9 @@
 # cinit/base — `make image` builds this file (README, "The image"); by hand, after `make rootfs`:
 #   docker build --network host --build-arg SUITE=trixie -t cinit/base:trixie .
 # No registry is involved: every stage starts from the debootstrap rootfs that `make rootfs`
-# imported as cinit/rootfs:SUITE, and apt inside uses the mirror written into that rootfs.
+# imported as cinit/rootfs:SUITE-ARCH, and apt inside uses the mirror written into that rootfs.
 ARG SUITE=trixie
-ARG ROOTFS=cinit/rootfs:${SUITE}
+ARG ROOTFS=cinit/rootfs:${SUITE}-amd64
 
 # 1. The cinit-tools package, built inside the suite it is for (its libc, its debhelper).
 FROM ${ROOTFS} AS deb
@@ -15,8 +15,9 @@ RUN apt-get -q update \
  && apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends build-dep ./ \
  && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN dpkg-buildpackage -us -uc -b -Jauto \
- && mkdir /debs && mv ../cinit-tools_*.deb /debs/
+# the build's output stays in /build.log: test/docker/image.bats fails on any compiler warning
+RUN { dpkg-buildpackage -us -uc -b -Jauto > /build.log 2>&1 || { cat /build.log; exit 1; }; } \
+ && cat /build.log && mkdir /debs && mv ../cinit-tools_*.deb /debs/
 
 # 2. The system: cinit-tools, runit, cron, the services, then cleanup (image/build/setup).
 FROM ${ROOTFS} AS system
@@ -31,6 +32,7 @@ RUN SUITE=${SUITE} WITH_SSHD=${WITH_SSHD} sh /tmp/cinit/image/build/setup
 # the upgrade replaced) weighs nothing; then the metadata.
 FROM scratch
 ARG SUITE
+ARG ROOTFS
 ARG VERSION=0.1.0
 COPY --from=system / /
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -41,7 +43,7 @@ LABEL org.opencontainers.image.title="cinit/base" \
       org.opencontainers.image.description="Minimal ${SUITE} base image: cinit (my_init) as PID 1, runit services (syslog to docker logs, cron), setuser, with-contenv, install_clean" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.ref.name="${SUITE}" \
-      org.opencontainers.image.base.name="cinit/rootfs:${SUITE}" \
+      org.opencontainers.image.base.name="${ROOTFS}" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.vendor="cinit"
 # cinit-health: exit 0 once every enabled runit service is up and ready (README "Services:

@@ -23,7 +23,7 @@ bench:
 	@if [ "$(BENCH_IMAGE)" = yes ]; then $(MAKE) --no-print-directory image SUITE=$(BENCH_SUITE); fi
 	@BUILD=$(BUILD) SUITE=$(BENCH_SUITE) \
 	    BENCH_BASE_IMAGE=$(or $(IMAGE),cinit/base):$(BENCH_SUITE) \
-	    BENCH_ROOTFS_IMAGE=$(or $(ROOTFS_IMAGE),cinit/rootfs):$(BENCH_SUITE) bench/run
+	    BENCH_ROOTFS_IMAGE=$(or $(ROOTFS_IMAGE),cinit/rootfs):$(BENCH_SUITE)-$(ARCH) bench/run
 
 # make bench-ready-chain: boot-to-ready of three services in a dependency chain, cinit's
 # depends/ready against sleeps (bench/ready-chain; needs root and runit). Not part of `make bench`.

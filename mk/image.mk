@@ -1,16 +1,24 @@
 # The cinit/base image (DESIGN.md §2, README "The image").
-#   make rootfs   fresh debootstrap --variant=minbase of SUITE from MIRROR, normalized and
-#                 reproducible: $(BUILD)/rootfs-SUITE.tar (+ .packages, .log), imported as
-#                 ROOTFS_IMAGE:SUITE (tools/mkrootfs, tools/mkimage import)
+#   make rootfs   fresh debootstrap --variant=minbase of SUITE for ARCH from MIRROR, normalized
+#                 and reproducible: $(BUILD)/rootfs-SUITE-ARCH.tar (+ .packages, .log),
+#                 imported as ROOTFS_IMAGE:SUITE-ARCH (tools/mkrootfs, tools/mkimage import)
 #   make image    IMAGE:SUITE (and IMAGE:latest for DEFAULT_SUITE) from the Dockerfile; builds
 #                 the rootfs first when there is none (tools/mkimage build)
 # Both install what the host lacks (tools/deps/image; docker.io) and start a Docker engine when
 # none answers (tools/ensure-docker).
 # Variables (all can be given on the command line):
-#   SUITE            trixie (default), bookworm; Ubuntu noble, jammy (need MIRROR and KEYRING)
-#   MIRROR           archive URL; default: the one the host's apt sources name (tools/host-mirror)
-#   KEYRING          keyring file that signs MIRROR (default: Debian's, from debian-archive-keyring)
-#   SECURITY_MIRROR  archive of SUITE-security (default: the host's when MIRROR is; none: leave out)
+#   SUITE            trixie (default), bookworm; Ubuntu noble, jammy
+#   ARCH             Debian architecture (default: the host's); a foreign one runs under qemu
+#                    (tools/ensure-binfmt installs and registers it)
+#   MIRROR           archive URL; default: Debian: the one the host's apt sources name
+#                    (tools/host-mirror); Ubuntu: debootstrap's default for SUITE and ARCH
+#   KEYRING          keyring file that signs MIRROR (default: Debian's, from debian-archive-keyring;
+#                    Ubuntu's from tools/ubuntu-keyring)
+#   SECURITY_MIRROR  archive of SUITE-security (default: Debian: the host's when MIRROR is;
+#                    Ubuntu: MIRROR; none: leave out)
+#   CACHE_DIR        debootstrap's package cache (default /var/cache/cinit/debootstrap)
+#   ROOTFS_CACHE     finished rootfs tarballs by mirror state (default /var/cache/cinit/rootfs;
+#                    none: always a fresh debootstrap)
 #   IMAGE            cinit/base          ROOTFS_IMAGE   cinit/rootfs
 #   TAGS             the tags of IMAGE to set: SUITE, plus latest for DEFAULT_SUITE
 #   WITH_SSHD        yes: add openssh-server and a disabled sshd service (default no)
@@ -21,36 +29,41 @@ DEFAULT_SUITE ?= trixie
 MIRROR ?=
 KEYRING ?=
 SECURITY_MIRROR ?=
+ARCH ?= $(shell dpkg --print-architecture)
+CACHE_DIR ?=
+ROOTFS_CACHE ?=
 IMAGE ?= cinit/base
 ROOTFS_IMAGE ?= cinit/rootfs
 TAGS ?= $(SUITE) $(if $(filter $(DEFAULT_SUITE),$(SUITE)),latest)
 WITH_SSHD ?= no
 DOCKER_BUILD_FLAGS ?=
 
-ROOTFS_TAR = $(BUILD)/rootfs-$(SUITE).tar
+ROOTFS_TAR = $(BUILD)/rootfs-$(SUITE)-$(ARCH).tar
+ROOTFS_REF = $(ROOTFS_IMAGE):$(SUITE)-$(ARCH)
 
 .PHONY: rootfs image deps-image
 deps-image:
 	@tools/ensure-packages image
 
 rootfs: deps-image
-	@echo "[rootfs] 1/2 $(SUITE): debootstrap"
-	@MIRROR='$(MIRROR)' KEYRING='$(KEYRING)' SECURITY_MIRROR='$(SECURITY_MIRROR)' \
+	@echo "[rootfs] 1/2 $(SUITE) $(ARCH): debootstrap"
+	@MIRROR='$(MIRROR)' KEYRING='$(KEYRING)' SECURITY_MIRROR='$(SECURITY_MIRROR)' ARCH='$(ARCH)' \
+	    CACHE_DIR='$(CACHE_DIR)' ROOTFS_CACHE='$(ROOTFS_CACHE)' \
 	    tools/mkrootfs '$(SUITE)' '$(ROOTFS_TAR)'
-	@echo "[rootfs] 2/2 $(SUITE): docker import"
+	@echo "[rootfs] 2/2 $(SUITE) $(ARCH): docker import"
 	@tools/ensure-docker
-	@tools/mkimage import '$(ROOTFS_TAR)' '$(ROOTFS_IMAGE):$(SUITE)'
+	@tools/mkimage import '$(ROOTFS_TAR)' '$(ROOTFS_REF)'
 
 image:
 	@tools/ensure-docker
 	@if [ -s '$(ROOTFS_TAR)' ]; then \
 	    echo "[image] 1/2 $(SUITE): rootfs $(ROOTFS_TAR) (make rootfs makes a fresh one)"; \
-	    tools/mkimage import '$(ROOTFS_TAR)' '$(ROOTFS_IMAGE):$(SUITE)'; \
+	    tools/mkimage import '$(ROOTFS_TAR)' '$(ROOTFS_REF)'; \
 	else \
 	    echo "[image] 1/2 $(SUITE): no rootfs yet: make rootfs"; \
 	    $(MAKE) --no-print-directory rootfs; \
 	fi
 	@echo "[image] 2/2 $(SUITE): docker build"
 	@VERSION='$(VERSION)' WITH_SSHD='$(WITH_SSHD)' DOCKER_BUILD_FLAGS='$(DOCKER_BUILD_FLAGS)' \
-	    tools/mkimage build '$(SUITE)' '$(ROOTFS_IMAGE):$(SUITE)' '$(BUILD)/image-$(SUITE).log' \
+	    tools/mkimage build '$(SUITE)' '$(ROOTFS_REF)' '$(BUILD)/image-$(SUITE)-$(ARCH).log' \
 	    $(foreach t,$(TAGS),'$(IMAGE):$(t)')

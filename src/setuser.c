@@ -123,16 +123,16 @@ static void resolve(char *spec, struct target *t)
         }
     }
     if (group) {
-        gid_t gid;
-        int r = group_gid(group, &gid);
+        /* straight into t: group_gid sets it only when found, and a local that only some paths
+           set is what gcc 13's LTO reports as maybe uninitialized */
+        int r = group_gid(group, &t->gid);
         if (r < 0)
             die(1, "%s: %s", GROUP_FILE, strerror(errno));
         if (r == 0) {
             if (!id_parse(group, &id))
                 die(1, "group '%s' not found in %s", group, GROUP_FILE);
-            gid = (gid_t)id;
+            t->gid = (gid_t)id;
         }
-        t->gid = gid;
     }
     add_group(t, t->gid);
     if (t->known)

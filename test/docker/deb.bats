@@ -1,6 +1,6 @@
 # cinit-tools as a user gets it (DESIGN.md §3): `make deb` in a fresh copy of the tree, `make repo`,
 # then `apt-get install cinit-tools` from that signed repository into a plain debootstrapped
-# container of the suite (cinit/rootfs:SUITE, which has no cinit inside).
+# container of the suite (cinit/rootfs:SUITE-ARCH, which has no cinit inside).
 # The containers have no network: the test repository also holds runit and what it pulls in
 # (fetched once per rootfs image into build/deb-test/) and a tiny package for install_clean.
 # shellcheck disable=SC2016 # the single-quoted scripts are expanded by the shell they run in
@@ -11,7 +11,7 @@ SUITE=${SUITE:-trixie}
 setup_file() {
     "$SRC/tools/ensure-packages" deb
     D=$BATS_FILE_TMPDIR
-    ROOTFS=cinit/rootfs:$SUITE
+    ROOTFS=cinit/rootfs:$SUITE-$(dpkg --print-architecture)
     export D ROOTFS
     if ! docker image inspect "$ROOTFS" > /dev/null 2>&1; then
         make -s -C "$SRC" rootfs SUITE="$SUITE" >&2

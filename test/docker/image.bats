@@ -1,14 +1,28 @@
 # The cinit/base image (DESIGN.md §2, README "The image"): what a user of `FROM cinit/base` and of
 # `docker run cinit/base` sees.
 # image.bats tests cinit/base:$CINIT_SUITE (default trixie), or the image CINIT_IMAGE names (the
-# nightly gate passes its candidate); image-SUITE.bats, a link to this file, tests SUITE.
-# Without CINIT_IMAGE, setup_file runs `make image SUITE=...` (all cached when nothing changed).
+# nightly gate passes its candidate); image-SUITE.bats and image-SUITE-ARCH.bats, links to this
+# file, test SUITE (for ARCH). An image of a foreign ARCH (run under qemu, tools/ensure-binfmt)
+# is built as cinit-test/base:SUITE-ARCH, never under the user's cinit/base tags.
+# Without CINIT_IMAGE, setup_file runs `make image SUITE=... ARCH=...` (all cached when nothing
+# changed). The tests tagged smoke are the subset that tools/run-tests runs for the suites and
+# arches it does not test in full (bats --filter-tags smoke).
 load ../lib/common
 
 name=$(basename "$BATS_TEST_FILENAME" .bats)
+HOST_ARCH=$(dpkg --print-architecture)
 case $name in
-    image-*) SUITE=${name#image-} IMAGE=cinit/base:${name#image-} ;;
-    *) SUITE=${CINIT_SUITE:-trixie} IMAGE=${CINIT_IMAGE:-cinit/base:${CINIT_SUITE:-trixie}} ;;
+    image-*)
+        SUITE=${name#image-} ARCH=
+        case $SUITE in *-*) ARCH=${SUITE#*-} SUITE=${SUITE%%-*} ;; esac
+        ARCH=${ARCH:-$HOST_ARCH}
+        if [ "$ARCH" = "$HOST_ARCH" ]; then
+            IMAGE=cinit/base:$SUITE MAKE_IMAGE=()
+        else
+            IMAGE=cinit-test/base:$SUITE-$ARCH MAKE_IMAGE=(IMAGE=cinit-test/base TAGS="$SUITE-$ARCH")
+        fi ;;
+    *) SUITE=${CINIT_SUITE:-trixie} ARCH=${CINIT_ARCH:-$HOST_ARCH} MAKE_IMAGE=()
+       IMAGE=${CINIT_IMAGE:-cinit/base:${CINIT_SUITE:-trixie}} ;;
 esac
 # the containers and images of this run of this file carry this label (and the images this
 # name): only they are removed afterwards, never those of other runs or of other suites
@@ -18,7 +32,7 @@ TEST_REPO=cinit-test/image-$SUITE-$run_id
 
 setup_file() {
     if [ "$name" != image ] || [ -z "${CINIT_IMAGE:-}" ]; then
-        make -s -C "$SRC" image SUITE="$SUITE" > "$BATS_FILE_TMPDIR/make-image.log" 2>&1 ||
+        make -s -C "$SRC" image SUITE="$SUITE" ARCH="$ARCH" "${MAKE_IMAGE[@]}" > "$BATS_FILE_TMPDIR/make-image.log" 2>&1 ||
             { cat "$BATS_FILE_TMPDIR/make-image.log" >&2; return 1; }
     fi
     docker image inspect "$IMAGE" > /dev/null
@@ -78,6 +92,7 @@ exit_code() { docker inspect -f '{{.State.ExitCode}}' "$CID"; }
 
 logs_have() { docker logs "$CID" 2>&1 | grep -qF -- "$1"; }
 
+# bats test_tags=smoke
 @test "default boot: syslog and cron run, sshd is not there" {
     boot
     wait_for 10 up syslog cron
@@ -94,6 +109,7 @@ logs_have() { docker logs "$CID" 2>&1 | grep -qF -- "$1"; }
     assert_output '["/sbin/my_init"]'
 }
 
+# bats test_tags=smoke
 @test "logger reaches docker logs through cinit-syslogd" {
     boot
     wait_for 10 up syslog
@@ -104,6 +120,7 @@ logs_have() { docker logs "$CID" 2>&1 | grep -qF -- "$1"; }
     assert_output --regexp "imagetest.*$msg"
 }
 
+# bats test_tags=smoke
 @test "docker stop of the default boot: exit 0 in under 1 s" {
     boot
     # booted: the services have run for a second (runsv waits a second after a service that
@@ -118,6 +135,7 @@ logs_have() { docker logs "$CID" 2>&1 | grep -qF -- "$1"; }
     [ $((end - start)) -lt 1000 ]
 }
 
+# bats test_tags=smoke
 @test "a main command's exit code is the container's" {
     run docker run --rm --label "$LABEL" "$IMAGE" /sbin/my_init -- sh -c 'exit 3'
     assert_equal "$status" 3
@@ -140,6 +158,7 @@ logs_have() { docker logs "$CID" 2>&1 | grep -qF -- "$1"; }
     assert_equal "$(exit_code)" 137
 }
 
+# bats test_tags=smoke
 @test "docker run -e: in /etc/container_environment, .sh (0640 root:docker_env), with-contenv" {
     local value="it's a \"value\" with spaces"
     boot -e "CINIT_IMAGE_TEST=$value"
@@ -209,6 +228,7 @@ logs_have() { docker logs "$CID" 2>&1 | grep -qF -- "$1"; }
     assert_output from-cron
 }
 
+# bats test_tags=smoke
 @test "FROM cinit/base: install_clean a package and add a runit service" {
     local d=$BATS_TEST_TMPDIR/downstream
     mkdir -p "$d/web"
@@ -329,4 +349,39 @@ EOF
         [ $((mi * 100)) -le $((mb * 110)) ] && return 0
     done
     false
+}
+
+# bats test_tags=smoke
+@test "the image is of its architecture: dpkg's, and the machine of cinit's ELF header" {
+    run docker run --rm --label "$LABEL" "$IMAGE" dpkg --print-architecture
+    assert_output "$ARCH"
+    local machine
+    case $ARCH in amd64) machine=3e00 ;; arm64) machine=b700 ;; *) machine=unknown ;; esac
+    # e_machine, at offset 18 of the ELF header, little-endian
+    run docker run --rm --label "$LABEL" "$IMAGE" sh -c 'od -A n -t x1 -j 18 -N 2 /usr/sbin/cinit | tr -d " "'
+    assert_output "$machine"
+}
+
+# bats test_tags=smoke
+@test "the package builds in the suite with the suite's own dpkg-buildflags and no warning at all" {
+    # the Dockerfile's deb stage, as the image build left it in the cache; it keeps the
+    # output of dpkg-buildpackage in /build.log
+    local rootfs
+    rootfs=$(docker inspect -f '{{index .Config.Labels "org.opencontainers.image.base.name"}}' "$IMAGE")
+    run docker build --network host -q --target deb --label "$LABEL" --build-arg SUITE="$SUITE" \
+        --build-arg ROOTFS="$rootfs" -t "$TEST_REPO:deb" -f "$SRC/Dockerfile" "$SRC"
+    assert_success
+    docker run --rm --label "$LABEL" "$TEST_REPO:deb" cat /build.log > "$BATS_TEST_TMPDIR/build.log"
+    local cflags ncc
+    cflags=$(docker run --rm --label "$LABEL" -e DEB_BUILD_MAINT_OPTIONS=hardening=+all "$TEST_REPO:deb" \
+        dpkg-buildflags --get CFLAGS)
+    echo "$SUITE $ARCH: $(docker run --rm "$TEST_REPO:deb" gcc -dumpfullversion 2>/dev/null), CFLAGS $cflags" >&3
+    # every compiler run has the suite's flags, and none has the developers' -Werror
+    ncc=$(grep -cE '^cc .* -c -o ' "$BATS_TEST_TMPDIR/build.log")
+    [ "$ncc" -gt 0 ]
+    assert_equal "$(grep -E '^cc .* -c -o ' "$BATS_TEST_TMPDIR/build.log" | grep -cF -- " $cflags ")" "$ncc"
+    run grep -E '^cc .* -Werror( |$)' "$BATS_TEST_TMPDIR/build.log"
+    assert_output ''
+    run grep -iE 'warning:' "$BATS_TEST_TMPDIR/build.log"
+    assert_output ''
 }
