@@ -38,6 +38,8 @@ DOCKER_BUILD_FLAGS ?=
 BUILD_FLAGS ?= $(DOCKER_BUILD_FLAGS)
 
 ROOTFS_TAR = $(BUILD)/rootfs-$(SUITE)-$(ARCH).tar
+# the rootfs in the Docker engine (for what runs it bare); a foreign arch's never takes the plain tag
+ROOTFS_REF = $(ROOTFS_IMAGE):$(SUITE)$(if $(filter $(HOST_ARCH),$(ARCH)),,-$(ARCH))
 
 .PHONY: rootfs image deps-image
 deps-image:
@@ -49,13 +51,13 @@ rootfs: deps-image
 	    tools/mkrootfs '$(SUITE)' '$(ROOTFS_TAR)'
 	@echo "[rootfs] 2/2 $(SUITE): docker import"
 	@tools/ensure-docker
-	@tools/mkimage import '$(ROOTFS_TAR)' '$(ROOTFS_IMAGE):$(SUITE)'
+	@tools/mkimage import '$(ROOTFS_TAR)' '$(ROOTFS_REF)'
 
 image:
 	@tools/ensure-docker
 	@if [ -s '$(ROOTFS_TAR)' ]; then \
 	    echo "[image] 1/2 $(SUITE): rootfs $(ROOTFS_TAR) (make rootfs makes a fresh one)"; \
-	    tools/mkimage import '$(ROOTFS_TAR)' '$(ROOTFS_IMAGE):$(SUITE)'; \
+	    tools/mkimage import '$(ROOTFS_TAR)' '$(ROOTFS_REF)'; \
 	else \
 	    echo "[image] 1/2 $(SUITE): no rootfs yet: make rootfs"; \
 	    $(MAKE) --no-print-directory rootfs; \

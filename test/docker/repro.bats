@@ -92,6 +92,7 @@ layers_of() { docker image inspect -f '{{json .RootFS.Layers}}' "$1"; }
     ln "$RT_TAR" "$copy/build/" 2> /dev/null || cp "$RT_TAR" "$copy/build/"
     echo "one more file" > "$copy/image/services/syslog/repro-test-extra"
     SRC_DIR=$copy build changed
+    docker image inspect "$RT_IMAGE:cached" > /dev/null 2>&1 || build cached
     a=$(id_of "$RT_IMAGE:cached")
     b=$(id_of "$RT_IMAGE:changed")
     [ "$a" != "$b" ]
