@@ -2,8 +2,10 @@
 #   make rootfs   fresh debootstrap --variant=minbase of SUITE for ARCH from MIRROR, normalized
 #                 and reproducible: $(BUILD)/rootfs-SUITE-ARCH.tar (+ .packages, .log),
 #                 imported as ROOTFS_IMAGE:SUITE-ARCH (tools/mkrootfs, tools/mkimage import)
-#   make image    IMAGE:SUITE (and IMAGE:latest for DEFAULT_SUITE) from the Dockerfile; builds
-#                 the rootfs first when there is none (tools/mkimage build)
+#   make image    IMAGE:SUITE-ARCH, and IMAGE:SUITE (+ IMAGE:latest for DEFAULT_SUITE) when ARCH
+#                 is the host's, from the Dockerfile, built reproducibly by buildah for
+#                 linux/ARCH (same inputs, same image ID); builds the rootfs first when there is
+#                 none (tools/mkimage build)
 # Both install what the host lacks (tools/deps/image; docker.io) and start a Docker engine when
 # none answers (tools/ensure-docker).
 # Variables (all can be given on the command line):
@@ -20,23 +22,28 @@
 #   ROOTFS_CACHE     finished rootfs tarballs by mirror state (default /var/cache/cinit/rootfs;
 #                    none: always a fresh debootstrap)
 #   IMAGE            cinit/base          ROOTFS_IMAGE   cinit/rootfs
-#   TAGS             the tags of IMAGE to set: SUITE, plus latest for DEFAULT_SUITE
+#   TAGS             the tags of IMAGE to set: SUITE-ARCH, plus SUITE and (for DEFAULT_SUITE)
+#                    latest when ARCH is the host's: a foreign arch never takes the plain tags
 #   WITH_SSHD        yes: add openssh-server and a disabled sshd service (default no)
-#   DOCKER_BUILD_FLAGS   extra docker build flags, e.g. --no-cache
-#   SOURCE_DATE_EPOCH    clamp for the rootfs' timestamps (default: the date of MIRROR's InRelease)
+#   BUILD_FLAGS      extra `buildah bud` flags, e.g. --no-cache (DOCKER_BUILD_FLAGS: the same)
+#   SOURCE_DATE_EPOCH    clamp for the rootfs' timestamps (default: the date of MIRROR's InRelease);
+#                    for the image, every time in it (default: the newest of the rootfs' file
+#                    times and debian/changelog's date)
 SUITE ?= trixie
 DEFAULT_SUITE ?= trixie
 MIRROR ?=
 KEYRING ?=
 SECURITY_MIRROR ?=
-ARCH ?= $(shell dpkg --print-architecture)
 CACHE_DIR ?=
 ROOTFS_CACHE ?=
 IMAGE ?= cinit/base
 ROOTFS_IMAGE ?= cinit/rootfs
-TAGS ?= $(SUITE) $(if $(filter $(DEFAULT_SUITE),$(SUITE)),latest)
+HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+ARCH ?= $(HOST_ARCH)
+TAGS ?= $(SUITE)-$(ARCH) $(if $(filter $(HOST_ARCH),$(ARCH)),$(SUITE) $(if $(filter $(DEFAULT_SUITE),$(SUITE)),latest))
 WITH_SSHD ?= no
 DOCKER_BUILD_FLAGS ?=
+BUILD_FLAGS ?= $(DOCKER_BUILD_FLAGS)
 
 ROOTFS_TAR = $(BUILD)/rootfs-$(SUITE)-$(ARCH).tar
 ROOTFS_REF = $(ROOTFS_IMAGE):$(SUITE)-$(ARCH)
@@ -63,7 +70,8 @@ image:
 	    echo "[image] 1/2 $(SUITE): no rootfs yet: make rootfs"; \
 	    $(MAKE) --no-print-directory rootfs; \
 	fi
-	@echo "[image] 2/2 $(SUITE): docker build"
-	@VERSION='$(VERSION)' WITH_SSHD='$(WITH_SSHD)' DOCKER_BUILD_FLAGS='$(DOCKER_BUILD_FLAGS)' \
-	    tools/mkimage build '$(SUITE)' '$(ROOTFS_REF)' '$(BUILD)/image-$(SUITE)-$(ARCH).log' \
+	@echo "[image] 2/2 $(SUITE)/$(ARCH): buildah bud"
+	@tools/ensure-packages image
+	@VERSION='$(VERSION)' WITH_SSHD='$(WITH_SSHD)' BUILD_FLAGS='$(BUILD_FLAGS)' ROOTFS_IMAGE='$(ROOTFS_IMAGE)' \
+	    tools/mkimage build '$(SUITE)' '$(ARCH)' '$(ROOTFS_TAR)' '$(BUILD)/image-$(SUITE)-$(ARCH).log' \
 	    $(foreach t,$(TAGS),'$(IMAGE):$(t)')

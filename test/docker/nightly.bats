@@ -1,58 +1,35 @@
 # make nightly (DESIGN.md §4): against a local registry (Debian's docker-registry on 127.0.0.1),
 # under its own image name so that the tags other suites use are never touched.
-# Each nightly run here is a real one (fresh debootstrap, docker build --no-cache), but its gate
+# Each nightly run here is a real one (fresh debootstrap, build --no-cache), but its gate
 # is a fast part of the image suite (NT_GATE, NT_GATE_FILTER), where plain `make nightly` runs
 # all of it (the image suite runs in full on its own in make test). NT_CACHE=yes lets docker
 # reuse layers (NIGHTLY_CACHE), for quicker trials.
 load ../lib/common
+load ../lib/registry
 
 SUITE=trixie
 
 setup_file() {
-    "$SRC/tools/ensure-packages" nightly
+    "$SRC/tools/ensure-packages" nightly image
     NT=$BATS_FILE_TMPDIR
     NT_IMAGE=cinit-nightly-test/base
+    NT_ARCH=$(dpkg --print-architecture)
     NT_DATE=$(date -u +%Y%m%d)
     NT_REPORTS=$NT/reports
     NT_GATE=${NT_GATE:-test/docker/image.bats}
     NT_GATE_FILTER=${NT_GATE_FILTER-exit code is the container|no perl, no python}
     NT_CACHE=${NT_CACHE:-no}
-    mkdir -p "$NT/registry"
-    # port 0: the kernel picks a free port, and the registry's log says which
-    cat > "$NT/registry.yml" <<EOF
-version: 0.1
-log:
-  level: info
-  formatter: text
-storage:
-  filesystem:
-    rootdirectory: $NT/registry
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:0
-EOF
-    docker-registry serve "$NT/registry.yml" > "$NT/registry.log" 2>&1 3>&- &
-    echo $! > "$NT/registry.pid"
-    local _ addr=""
-    for _ in $(seq 150); do
-        addr=$(sed -n 's/.*msg="listening on \(127\.0\.0\.1:[0-9]*\)".*/\1/p' "$NT/registry.log")
-        [ -z "$addr" ] || break
-        kill -0 "$(cat "$NT/registry.pid")" || break
-        sleep 0.1
-    done
-    [ -n "$addr" ] || { cat "$NT/registry.log" >&2; return 1; }
-    curl -fsS "http://$addr/v2/" > /dev/null
-    NT_ADDR=$addr
-    NT_REG=$addr/nightly-test
-    export NT NT_IMAGE NT_DATE NT_REPORTS NT_GATE NT_GATE_FILTER NT_CACHE NT_ADDR NT_REG
+    NT_ADDR=$(start_registry "$NT/registry")
+    NT_REG=$NT_ADDR/nightly-test
+    export NT NT_IMAGE NT_ARCH NT_DATE NT_REPORTS NT_GATE NT_GATE_FILTER NT_CACHE NT_ADDR NT_REG
 }
 
 teardown_file() {
-    if [ -f "$NT/registry.pid" ]; then
-        kill "$(cat "$NT/registry.pid")" 2> /dev/null || :
-    fi
+    stop_registry "$NT/registry"
+    buildah images --format '{{.Name}}:{{.Tag}}' | grep '^localhost/cinit-nightly-test/' |
+        xargs -r buildah rmi > /dev/null 2>&1 || :
     docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^(cinit-nightly-test/|$NT_ADDR/)" |
+        grep -v ':<none>$' |
         xargs -r docker rmi -f > /dev/null
     # what derive built and no tag holds any more (the seeded "previous builds")
     if [ -f "$NT/built-images" ]; then
@@ -69,12 +46,14 @@ nightly() {
 
 id_of() { docker image inspect -f '{{.Id}}' "$1"; }
 
-# the digest the registry serves for a tag (empty if it has none)
-remote_digest() {
+# the digest the registry serves for a tag of REPO (empty if it has none): an image's or an index's
+remote_digest_of() {
     curl -fsS -o /dev/null -D - -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-        "http://$NT_ADDR/v2/nightly-test/base/manifests/$1" 2> /dev/null |
+        -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+        "http://$NT_ADDR/v2/$1/manifests/$2" 2> /dev/null |
         tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
 }
+remote_digest() { remote_digest_of nightly-test/base "$1"; }
 
 pkgnames() {
     docker run --rm --network none --entrypoint dpkg-query "$1" -W -f '${db:Status-Status} ${Package}\n' |
@@ -115,8 +94,7 @@ seed_release() {
 }
 
 @test "make rootfs twice against the same mirror state gives the same tarball, byte for byte" {
-    local tar first second epoch1 epoch2 _
-    tar=$SRC/build/rootfs-$SUITE-$(dpkg --print-architecture).tar
+    local tar=$SRC/build/rootfs-$SUITE-$NT_ARCH.tar first second epoch1 epoch2 _
     # the mirror's state is its InRelease, whose date make rootfs uses as SOURCE_DATE_EPOCH:
     # should the mirror move between the two builds (it does a few times a day), build again
     for _ in 1 2; do
@@ -140,45 +118,54 @@ seed_release() {
     [ "$first" = "$second" ]
 }
 
-@test "a nightly run whose gate passes tags the three tags, pushes them and reports the changes" {
-    local prev new t digest section expected size prev_size
+@test "a nightly run whose gate passes tags, pushes the arch's image and the multi-platform tags, and reports the changes" {
+    local prev new t digest section expected size prev_size list r
     # the previous good build is only in the registry, as on a fresh CI machine
     seed_release
     prev=$(id_of "$NT_IMAGE:$SUITE")
-    docker tag "$NT_IMAGE:$SUITE" "$NT_REG/base:$SUITE"
-    docker push -q "$NT_REG/base:$SUITE"
-    docker rmi "$NT_IMAGE:$SUITE" "$NT_IMAGE:latest" "$NT_IMAGE:$SUITE-19700101" "$NT_REG/base:$SUITE" > /dev/null
+    docker tag "$NT_IMAGE:$SUITE" "$NT_REG/base:$SUITE-$NT_ARCH"
+    docker push -q "$NT_REG/base:$SUITE-$NT_ARCH"
+    docker rmi "$NT_IMAGE:$SUITE" "$NT_IMAGE:latest" "$NT_IMAGE:$SUITE-19700101" "$NT_REG/base:$SUITE-$NT_ARCH" > /dev/null
 
     run nightly
     echo "$output"
     assert_success
 
-    # tagged: the new build under the three tags; the candidate tag is gone
+    # tagged: the new build under the suite's tags and the arch's; the candidate tag is gone
     new=$(id_of "$NT_IMAGE:$SUITE")
     [ "$new" != "$prev" ]
-    [ "$(id_of "$NT_IMAGE:$SUITE-$NT_DATE")" = "$new" ]
-    [ "$(id_of "$NT_IMAGE:latest")" = "$new" ]
-    run docker image inspect "$NT_IMAGE:$SUITE-candidate"
+    for t in "$SUITE-$NT_DATE" latest "$SUITE-$NT_ARCH" "$SUITE-$NT_ARCH-$NT_DATE"; do
+        [ "$(id_of "$NT_IMAGE:$t")" = "$new" ]
+    done
+    run docker image inspect "$NT_IMAGE:$SUITE-$NT_ARCH-candidate"
     assert_failure
 
-    # pushed: the registry lists exactly the three tags, and each pulls back as the same image
+    # pushed: the arch's tags, and the suite's as one multi-platform index of that image
     run curl -fsS "http://$NT_ADDR/v2/nightly-test/base/tags/list"
     assert_success
     [ "$(jq -r '.tags[]' <<< "$output" | sort | tr '\n' ' ')" = \
-        "$(printf '%s\n' latest "$SUITE" "$SUITE-$NT_DATE" | sort | tr '\n' ' ')" ]
+        "$(printf '%s\n' latest "$SUITE" "$SUITE-$NT_DATE" "$SUITE-$NT_ARCH" "$SUITE-$NT_ARCH-$NT_DATE" | sort | tr '\n' ' ')" ]
+    list=$(remote_digest "$SUITE")
     for t in "$SUITE" "$SUITE-$NT_DATE" latest; do
-        docker rmi "$NT_REG/base:$t" > /dev/null
-        docker pull -q "$NT_REG/base:$t"
-        [ "$(id_of "$NT_REG/base:$t")" = "$new" ]
+        [ "$(remote_digest "$t")" = "$list" ]
+        [ "$("$SRC/tools/registry" config "$NT_REG/base:$t" "$NT_ARCH")" = "$new" ]
     done
+    skopeo inspect --tls-verify=false --raw "docker://$NT_REG/base:$SUITE" |
+        jq -e --arg a "$NT_ARCH" '.mediaType == "application/vnd.docker.distribution.manifest.list.v2+json"
+            and ([.manifests[].platform | "\(.os)/\(.architecture)"] == ["linux/" + $a])'
+    for t in "$SUITE-$NT_ARCH" "$SUITE-$NT_ARCH-$NT_DATE"; do
+        [ "$("$SRC/tools/registry" config "$NT_REG/base:$t")" = "$new" ]
+    done
+    docker pull -q "$NT_REG/base:$SUITE"
+    [ "$(id_of "$NT_REG/base:$SUITE")" = "$new" ]
 
-    # the report: the previous build's extra package is gone, what the image adds is new
-    local r=$NT_REPORTS/$SUITE-$NT_DATE
+    # the report of the arch: the previous build's extra package is gone, what the image adds is new
+    r=$NT_REPORTS/$SUITE-$NT_ARCH-$NT_DATE
     assert_file_exists "$r.md"
     cat "$r.md"
-    digest=$(sha256sum "$SRC/build/rootfs-$SUITE-$(dpkg --print-architecture).tar" | cut -d' ' -f1)
+    digest=$(sha256sum "$SRC/build/rootfs-$SUITE-$NT_ARCH.tar" | cut -d' ' -f1)
     grep -F "| rootfs sha256 | \`$digest\` |" "$r.md"
-    grep -F "| previous good build | \`$NT_REG/base:$SUITE\` (\`$prev\`) |" "$r.md"
+    grep -F "| previous good build | \`$NT_REG/base:$SUITE-$NT_ARCH\` (\`$prev\`) |" "$r.md"
     size=$(docker image inspect -f '{{.Size}}' "$NT_IMAGE:$SUITE")
     prev_size=$(docker image inspect -f '{{.Size}}' "$prev")
     grep -E "^\| image size \| .*\($size bytes\); previous build .*\($prev_size bytes\); change .*\($((size - prev_size)) bytes\) \|\$" "$r.md"
@@ -190,6 +177,9 @@ seed_release() {
     [ -n "$expected" ]
     section=$(sed -n '/^### Added/,/^### Removed/p' "$r.md")
     [ "$(awk -F' [|] ' '/^\| [a-z0-9]/ { sub(/^\| /, ""); if ($1 != "package") print $1 }' <<< "$section" | sed 's/:.*//' | LC_ALL=C sort)" = "$expected" ]
+    # the suite's report: changed, the index's digest, the arch's report in it
+    grep -F "**changed**: \`$NT_REG/base:$SUITE\` is now \`$list\`" "$NT_REPORTS/$SUITE-$NT_DATE.md"
+    grep -F "| previous good build | \`$NT_REG/base:$SUITE-$NT_ARCH\` (\`$prev\`) |" "$NT_REPORTS/$SUITE-$NT_DATE.md"
 
     # the package list kept with it: the image's installed packages, as an SBOM
     [ "$(cut -f1 "$r.packages.tsv" | sed 's/:.*//' | LC_ALL=C sort)" = "$(cat "$NT/new.names")" ]
@@ -200,21 +190,44 @@ seed_release() {
     jq -e --arg d "$digest" '.metadata.component.hashes[0].content == $d' "$r.sbom.json"
 }
 
+@test "a nightly run on an unchanged archive pushes nothing: the date tag only, on the same digest, and says no change" {
+    local list next id
+    list=$(remote_digest "$SUITE")
+    [ -n "$list" ]
+    id=$(id_of "$NT_IMAGE:$SUITE")
+    next=$(date -u -d "$NT_DATE + 1 day" +%Y%m%d)
+    registry_contents "$NT/registry" > "$NT/before"
+    # the same rootfs, and a build that runs every step again against the same archive
+    run nightly NIGHTLY_DATE="$next" NIGHTLY_ROOTFS=keep NIGHTLY_CACHE=no
+    echo "$output"
+    assert_success
+    assert_output --partial "$SUITE/$NT_ARCH: no change: $id"
+    assert_output --partial "$SUITE: no change: date tag $NT_REG/base:$SUITE-$next on $list; nothing pushed"
+    registry_contents "$NT/registry" > "$NT/after"
+    diff "$NT/before" "$NT/after"
+    [ "$(remote_digest "$SUITE-$next")" = "$list" ]
+    [ "$(remote_digest "$SUITE")" = "$list" ]
+    [ "$(id_of "$NT_IMAGE:$SUITE-$next")" = "$id" ]
+    [ "$(id_of "$NT_IMAGE:$SUITE")" = "$id" ]
+    grep -F "**no change**" "$NT_REPORTS/$SUITE-$next.md"
+    grep -F "\`$list\`" "$NT_REPORTS/$SUITE-$next.md"
+}
+
 @test "a nightly run whose gate fails moves no tag, here or in the registry, and names the suite and the test" {
     local t before after
     # the release as a previous good run left it, here and in the registry
     docker image inspect "$NT_IMAGE:$SUITE" > /dev/null 2>&1 || seed_release
-    for t in "$SUITE-$NT_DATE" latest; do
+    for t in "$SUITE-$NT_DATE" latest "$SUITE-$NT_ARCH"; do
         docker image inspect "$NT_IMAGE:$t" > /dev/null 2>&1 || docker tag "$NT_IMAGE:$SUITE" "$NT_IMAGE:$t"
     done
-    for t in "$SUITE" "$SUITE-$NT_DATE" latest; do
+    for t in "$SUITE" "$SUITE-$NT_DATE" latest "$SUITE-$NT_ARCH"; do
         if [ -z "$(remote_digest "$t")" ]; then
             docker tag "$NT_IMAGE:$t" "$NT_REG/base:$t"
             docker push -q "$NT_REG/base:$t"
         fi
     done
     snapshot() {
-        for t in "$SUITE" "$SUITE-$NT_DATE" latest; do
+        for t in "$SUITE" "$SUITE-$NT_DATE" latest "$SUITE-$NT_ARCH"; do
             echo "$t $(id_of "$NT_IMAGE:$t") $(remote_digest "$t")"
         done
         # the good build's report and package lists (the gate's log is that of the last run)
@@ -222,21 +235,22 @@ seed_release() {
     }
     before=$(snapshot)
     # every tag is there to be moved, locally and in the registry
-    [ "$(grep -c ' sha256:[0-9a-f]* sha256:[0-9a-f]*$' <<< "$before")" = 3 ]
+    [ "$(grep -c ' sha256:[0-9a-f]* sha256:[0-9a-f]*$' <<< "$before")" = 4 ]
 
-    # (the docker build may reuse the layers of the run before: what is tested here is the gate)
-    run nightly NIGHTLY_FAIL_TEST=1 NIGHTLY_CACHE=yes
+    # (the build may reuse the layers of the run before: what is tested here is the gate)
+    run nightly NIGHTLY_FAIL_TEST=1 NIGHTLY_CACHE=yes NIGHTLY_ROOTFS=keep
     echo "$output"
     assert_failure
     assert_output --regexp "nightly: $SUITE: FAILED: not ok [0-9]+ injected failure \(NIGHTLY_FAIL_TEST=1\)"
     assert_output --partial "nightly: $SUITE: the image test gate failed"
+    assert_output --partial "nightly: $SUITE: $NT_ARCH failed; no tag of $SUITE moved"
     assert_output --partial "nightly: FAILED: $SUITE (their tags were not moved)"
 
     after=$(snapshot)
     [ "$after" = "$before" ]
     # the failed candidate stays for inspection, under its own name only
-    docker image inspect "$NT_IMAGE:$SUITE-candidate" > /dev/null
-    docker rmi "$NT_IMAGE:$SUITE-candidate" > /dev/null
+    docker image inspect "$NT_IMAGE:$SUITE-$NT_ARCH-candidate" > /dev/null
+    docker rmi "$NT_IMAGE:$SUITE-$NT_ARCH-candidate" > /dev/null
 }
 
 @test "the change report lists the packages added, upgraded and downgraded between two builds" {
@@ -265,4 +279,38 @@ seed_release() {
     cat "$r"
     sed -n '/^### Downgraded/,$p' "$r" | grep -E '^\| cinit-nightly-probe \| 2\.0 \| 2\.0~rc1 \|$'
     grep -E '^Packages: [0-9]+ installed; 0 added, 0 removed, 0 upgraded, 1 downgraded\.$' "$r"
+}
+
+@test "a nightly of suites × arches leaves one multi-platform tag per suite in the registry" {
+    # Default: trixie × amd64, arm64, whose rootfs tarballs and image layers make test built
+    # already (image.bats, the arm64 smoke suite), so that only the nightly's own work is
+    # added; NT_MULTI_SUITES="trixie bookworm" runs the 2 × 2 (each suite is one more pass of
+    # the same loop; an arm64 suite not built before costs ~25 min under emulation here). The
+    # gate is the smoke part: image.bats runs in full against each image elsewhere.
+    local suites=${NT_MULTI_SUITES:-trixie} arches=${NT_MULTI_ARCHES:-amd64 arm64} s a raw ref
+    run make -s -C "$SRC" nightly SUITES="$suites" ARCHES="$arches" IMAGE=cinit-nightly-test/multi \
+        REGISTRY="$NT_ADDR/multi" REPORTS="$NT/multi-reports" NIGHTLY_DATE="$NT_DATE" \
+        NIGHTLY_GATE=test/docker/image.bats NIGHTLY_GATE_FILTER='exit code is the container' \
+        NIGHTLY_ROOTFS=keep NIGHTLY_CACHE=yes
+    echo "$output"
+    assert_success
+    for s in $suites; do
+        ref=$NT_ADDR/multi/base:$s
+        raw=$(skopeo inspect --tls-verify=false --raw "docker://$ref")
+        jq -e --arg want "$(for a in $arches; do echo "linux/$a"; done | sort | jq -R . | jq -sc .)" \
+            '.mediaType == "application/vnd.docker.distribution.manifest.list.v2+json"
+             and ([.manifests[].platform | "\(.os)/\(.architecture)"] | sort | tojson) == $want' <<< "$raw"
+        [ "$(remote_digest_of "multi/base" "$s-$NT_DATE")" = "$(remote_digest_of "multi/base" "$s")" ]
+        for a in $arches; do
+            [ "$("$SRC/tools/registry" config "$ref" "$a")" = "$(id_of "cinit-nightly-test/multi:$s-$a")" ]
+            [ "$(docker image inspect -f '{{.Architecture}}' "cinit-nightly-test/multi:$s-$a")" = "$a" ]
+            # what a user on that platform pulls
+            docker pull -q --platform "linux/$a" "$ref"
+            [ "$(docker image inspect -f '{{.Architecture}}' "$ref")" = "$a" ]
+            docker rmi "$ref" > /dev/null
+        done
+        docker pull -q "$ref"
+        [ "$(docker image inspect -f '{{.Architecture}}' "$ref")" = "$NT_ARCH" ]
+        docker rmi "$ref" > /dev/null
+    done
 }
