@@ -42,14 +42,19 @@ void reap_all(void)
             have_children = false; /* ECHILD: nobody left */
             return;
         }
-        struct child *c[] = {&main_cmd, &runsvdir, &script};
-        for (size_t i = 0; i < sizeof c / sizeof *c; i++)
-            if (c[i]->pid == pid && !c[i]->done) {
-                c[i]->done = true;
-                c[i]->status = st;
-            }
+        /* this runs once per orphan (thousands at a time): three compares, no loop over an
+         * array, no call of a variadic function that has nothing to say */
+        struct child *c = pid == main_cmd.pid && !main_cmd.done   ? &main_cmd
+                          : pid == runsvdir.pid && !runsvdir.done ? &runsvdir
+                          : pid == script.pid && !script.done     ? &script
+                                                                  : NULL;
+        if (c) {
+            c->done = true;
+            c->status = st;
+        }
         runit_reaped(pid);
-        debug("reaped PID %ld", (long)pid);
+        if (opt.verbose)
+            debug("reaped PID %ld", (long)pid);
     }
 }
 
