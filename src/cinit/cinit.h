@@ -6,9 +6,10 @@
  * awaited processes are gone.
  *
  * The parts, one file each: main.c (options, the boot order), loop.c (the event loop,
- * children, signals, spawn), startup.c (the container environment, startup and shutdown
- * scripts), runit.c (runsvdir and its services), shutdown.c (/proc, the shutdown order,
- * kill_all), msg.c (messages and time). This header is what they share. */
+ * children, signal dispatch, spawn, the terminal), signals.c (signal names, the signal
+ * options), startup.c (the container environment, startup and shutdown scripts), runit.c
+ * (runsvdir and its services), shutdown.c (/proc, the shutdown order, kill_all), msg.c
+ * (messages and time). This header is what they share. */
 #ifndef CINIT_CINIT_H
 #define CINIT_CINIT_H
 
@@ -60,6 +61,8 @@ struct child {
     int status;
 };
 extern struct child main_cmd, runsvdir, script;
+extern bool main_stopped;   /* the main command is stopped (job control) */
+extern int tty_fd;          /* the terminal the main command gets, or -1 */
 extern bool pid1;
 extern bool have_children;
 /* one more fd for the loop to wait on, and what to do when it is readable */
@@ -70,6 +73,8 @@ extern int stop_signal;     /* the first TERM/INT/QUIT */
 extern bool shutting_down;  /* past the point where stop signals change anything */
 
 void setup_signals(void);
+void find_terminal(void);
+void take_terminal(void);
 void reap_all(void);
 bool running(const struct child *c);
 void forward(const struct child *c, int sig);
@@ -78,6 +83,18 @@ bool wait_until(bool (*cond)(void), long deadline);
 void join_argv(struct buf *b, char *const argv[]);
 /* fork + exec with the container environment, default dispositions and an empty mask. */
 pid_t spawn(char *const argv[], bool foreground);
+
+/* ---- signals (signals.c) ---- */
+extern bool signal_group;       /* --signal-process-group */
+extern int parent_death_signal; /* --parent-death-signal, 0: none */
+int signal_parse(const char *s);
+const char *signal_name(int sig, char *out, size_t n);
+bool rewrite_parse(const char *spec);
+int signal_rewritten(int sig);
+bool remap_parse(const char *spec);
+int exit_remapped(int code);
+bool signal_synchronous(int sig);
+void signal_main(int sig);
 
 /* ---- the container environment and scripts (startup.c) ---- */
 extern struct envlist env;

@@ -8,16 +8,18 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cinit.h"
 #include "signame.h"
 
 static int sfd = -1;
-static sigset_t handled;
 bool pid1;
+int tty_fd = -1;
 
 struct child main_cmd, runsvdir, script;
+bool main_stopped;
 int extra_fd = -1;
 void (*extra_ready)(void);
 bool have_children = true;
@@ -31,7 +33,8 @@ void reap_all(void)
 {
     for (;;) {
         int st;
-        pid_t pid = waitpid(-1, &st, WNOHANG);
+        /* stops too: a stopped main command gets a CONT with the stop signal */
+        pid_t pid = waitpid(-1, &st, WNOHANG | WUNTRACED | WCONTINUED);
         if (pid == 0) {
             have_children = true;
             return;
@@ -41,6 +44,11 @@ void reap_all(void)
                 continue;
             have_children = false; /* ECHILD: nobody left */
             return;
+        }
+        if (WIFSTOPPED(st) || WIFCONTINUED(st)) {
+            if (pid == main_cmd.pid)
+                main_stopped = WIFSTOPPED(st);
+            continue;
         }
         /* this runs once per orphan (thousands at a time): three compares, no loop over an
          * array, no call of a variadic function that has nothing to say */
@@ -69,26 +77,57 @@ void forward(const struct child *c, int sig)
         warning("cannot send signal %d to PID %ld: %s", sig, (long)c->pid, strerror(errno));
 }
 
-static void on_signal(int sig)
+/* TSTP, TTIN, TTOU and CONT are job control: the main command's whole process group stops and
+ * goes on together, as it does when they come from its terminal. */
+static void signal_main_group(int sig)
 {
-    debug("received signal %d (SIG%s)", sig, sig_name(sig) ? sig_name(sig) : "?");
-    switch (sig) {
-    case SIGCHLD:
+    if (running(&main_cmd) && kill(-main_cmd.pid, sig) < 0 && errno != ESRCH)
+        warning("cannot send signal %d to process group %ld: %s", sig, (long)main_cmd.pid, strerror(errno));
+}
+
+static void on_signal(int received)
+{
+    char n[32];
+    debug("received %s", signal_name(received, n, sizeof n));
+    if (received == SIGCHLD)
         return;
+    int sig = signal_rewritten(received);
+    if (sig != received) {
+        if (!sig) {
+            debug("dropped (--rewrite-signal)");
+            return;
+        }
+        debug("rewritten to %s", signal_name(sig, n, sizeof n));
+    }
+    switch (sig) {
     case SIGTERM: case SIGINT: case SIGQUIT:
         if (!stop_signal && !shutting_down)
             stop_signal = sig;
         /* whoever is in the foreground gets it: the main command, or a startup script */
-        if (running(&main_cmd))
-            forward(&main_cmd, sig);
-        else if (running(&script) && !shutting_down)
+        if (running(&main_cmd)) {
+            signal_main(sig);
+            if (main_stopped) /* a stopped process acts on a caught signal only once it runs */
+                signal_main_group(SIGCONT);
+        } else if (running(&script) && !shutting_down) {
             forward(&script, sig);
+        }
         return;
-    default: /* HUP USR1 USR2 WINCH */
+    case SIGTSTP: case SIGTTIN: case SIGTTOU: case SIGCONT:
+        signal_main_group(sig);
+        return;
+    case SIGHUP:
         if (running(&main_cmd))
-            forward(&main_cmd, sig);
-        else if (sig == SIGHUP && running(&runsvdir))
+            signal_main(sig);
+        else if (running(&runsvdir))
             for_each_service("", 'h');
+        return;
+    default:
+        /* only kill(2) gets here: for a real fault of its own the kernel unblocks the signal
+         * and cinit dies of it, as it should */
+        if (signal_synchronous(sig))
+            debug("%s is not forwarded", signal_name(sig, n, sizeof n));
+        else
+            signal_main(sig);
         return;
     }
 }
@@ -126,8 +165,12 @@ bool wait_until(bool (*cond)(void), long deadline)
                 continue;
             die(1, "signalfd: %s", strerror(errno));
         }
-        for (size_t i = 0; i < (size_t)r / sizeof *si; i++)
+        for (size_t i = 0; i < (size_t)r / sizeof *si; i++) {
+            /* cinit's own write to a closed pipe: EPIPE says it, the signal is nobody's */
+            if (si[i].ssi_signo == SIGPIPE && si[i].ssi_code == SI_USER && (pid_t)si[i].ssi_pid == getpid())
+                continue;
             on_signal((int)si[i].ssi_signo);
+        }
     }
 }
 
@@ -150,15 +193,12 @@ pid_t spawn(char *const argv[], bool foreground)
         return -1;
     }
     if (pid == 0) {
-        /* cinit itself ignores these; exec keeps "ignored", so undo it here */
-        signal(SIGPIPE, SIG_DFL);
-        signal(SIGTTOU, SIG_DFL);
-        signal(SIGTTIN, SIG_DFL);
         if (foreground) {
-            /* its own group, so that ^C on a terminal reaches it and not cinit; SIGTTOU is
-             * still blocked here, which tcsetpgrp from a background group needs */
-            if (setpgid(0, 0) == 0 && isatty(STDIN_FILENO))
-                (void)tcsetpgrp(STDIN_FILENO, getpid());
+            /* Its own group, so that ^C on a terminal reaches it and not cinit, and the
+             * terminal's foreground group. Every signal is still blocked here, SIGTTOU too,
+             * and a blocked SIGTTOU is what lets tcsetpgrp work from a background group. */
+            if (setpgid(0, 0) == 0 && tty_fd >= 0 && tcsetpgrp(tty_fd, getpid()) < 0)
+                fprintf(stderr, "*** WARNING: cannot give the terminal to %s: %s\n", argv[0], strerror(errno));
         }
         sigset_t none;
         sigemptyset(&none);
@@ -173,6 +213,9 @@ pid_t spawn(char *const argv[], bool foreground)
                 st == 127 ? "command not found" : e == EACCES ? "permission denied" : strerror(e));
         _exit(st);
     }
+    /* the parent too, so that a signal for the group right after the fork finds it */
+    if (foreground && setpgid(pid, pid) < 0 && errno != EACCES)
+        debug("setpgid %ld: %s", (long)pid, strerror(errno));
     env_free_environ(envp);
     return pid;
 }
@@ -200,17 +243,42 @@ void setup_signals(void)
             syscall(SYS_rt_sigaction, s, &dfl, NULL, (size_t)(_NSIG / 8)) < 0)
             warning("cannot reset signal %d: %s", s, strerror(errno));
     }
-    /* cinit's own writes to a closed pipe or a terminal must never stop or kill it */
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGTTOU, SIG_IGN);
-    signal(SIGTTIN, SIG_IGN);
-    sigemptyset(&handled);
-    int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH};
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-        sigaddset(&handled, sigs[i]);
-    if (sigprocmask(SIG_SETMASK, &handled, NULL) < 0)
+    /* Every signal is blocked and read from the signalfd, glibc's own two as well (its
+     * sigaddset refuses them, so the bits are set by hand and the kernel is called): then no
+     * catchable signal can kill or stop cinit, PID 1 or not, and its own write to a closed pipe
+     * or tcsetpgrp from a background group never stops it (the kernel treats a blocked SIGTTOU
+     * as an ignored one). The synchronous signals of a real fault are still delivered. */
+    /* the kernel's own mask (libc's sigset_t differs: glibc's __val, musl's __bits) */
+    unsigned long all[(_NSIG - 1 + 8 * sizeof(unsigned long) - 1) / (8 * sizeof(unsigned long))] = {0};
+    for (int s = 1; s < _NSIG; s++) {
+        if (s == SIGKILL || s == SIGSTOP)
+            continue;
+        size_t bits = 8 * sizeof all[0];
+        all[(size_t)(s - 1) / bits] |= 1UL << ((size_t)(s - 1) % bits);
+    }
+    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, all, NULL, sizeof all) < 0)
         die(1, "sigprocmask: %s", strerror(errno));
-    sfd = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
+    sfd = (int)syscall(SYS_signalfd4, -1, all, sizeof all, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0)
         die(1, "signalfd: %s", strerror(errno));
+}
+
+/* The terminal that cinit may hand to the main command: its controlling terminal, on one of
+ * fds 0-2, with cinit's group in the foreground (started in the background, it takes nothing). */
+void find_terminal(void)
+{
+    pid_t sid = getsid(0);
+    for (int fd = 0; fd <= 2; fd++)
+        if (isatty(fd) && tcgetsid(fd) == sid && tcgetpgrp(fd) == getpgrp()) {
+            tty_fd = fd;
+            return;
+        }
+}
+
+/* The terminal back to cinit's group once the main command is gone: its output and that of
+ * the shutdown scripts must not stop for want of it. */
+void take_terminal(void)
+{
+    if (tty_fd >= 0 && tcsetpgrp(tty_fd, getpgrp()) < 0 && errno != ENOTTY && errno != EIO)
+        debug("tcsetpgrp: %s", strerror(errno));
 }

@@ -24,16 +24,21 @@ static void usage(FILE *f)
             "/etc/my_init.d/*, starts runit services, runs MAIN_COMMAND, reaps zombies and\n"
             "shuts everything down in order.\n\n"
             "Options:\n"
-            "  --skip-startup-files   do not run /etc/my_init.d/* and /etc/rc.local\n"
-            "  --skip-runit           do not start runit services (needs a MAIN_COMMAND)\n"
-            "  --no-kill-all-on-exit  at exit, do not signal the processes still running\n"
-            "  --quiet                only warnings and errors\n"
-            "  --enable-insecure-key  install the insecure SSH key (enable_insecure_key)\n"
-            "  -v, --verbose          more messages\n"
-            "  --help                 this text\n"
-            "  --version              the version\n\n"
+            "  --skip-startup-files            do not run /etc/my_init.d/* and /etc/rc.local\n"
+            "  --skip-runit                    do not start runit services (needs a MAIN_COMMAND)\n"
+            "  --no-kill-all-on-exit           at exit, do not signal the processes still running\n"
+            "  --quiet                         only warnings and errors\n"
+            "  --enable-insecure-key           install the insecure SSH key (enable_insecure_key)\n"
+            "  -v, --verbose                   more messages\n"
+            "  --signal-process-group          forward signals to the main command's process group\n"
+            "  --rewrite-signal=FROM:TO[,...]  act on TO when FROM comes; TO 0 drops FROM\n"
+            "  --remap-exit=CODE[,...]         exit 0 when the main command's code is one of them\n"
+            "  --parent-death-signal=SIG       act on SIG when cinit's parent dies\n"
+            "  --help                          this text\n"
+            "  --version                       the version\n\n"
             "Environment: KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT (seconds, default 30),\n"
-            "ENV_INIT_DIRECTORY (default /etc/my_init.d). See cinit(8).\n",
+            "ENV_INIT_DIRECTORY (default /etc/my_init.d), CINIT_SIGNAL_PROCESS_GROUP=1,\n"
+            "CINIT_REWRITE_SIGNALS, CINIT_REMAP_EXIT, CINIT_PARENT_DEATH_SIGNAL. See cinit(8).\n",
             progname);
 }
 
@@ -48,11 +53,74 @@ static void timeout_env(const char *name, long *ms)
     }
 }
 
+static void usage_error(const char *fmt, const char *what, const char *value)
+{
+    fprintf(stderr, "*** ERROR: ");
+    fprintf(stderr, fmt, what, value);
+    fputc('\n', stderr);
+    exit(2);
+}
+
+/* The signal options, from the command line (what is "--NAME") or the environment (a variable). */
+static void signal_option(const char *opt_name, const char *what, const char *v)
+{
+    if (strcmp(opt_name, "rewrite-signal") == 0) {
+        if (!rewrite_parse(v))
+            usage_error("%s: '%s' is not FROM:TO[,FROM:TO...] (signal names or numbers, TO 0 drops FROM; "
+                        "CHLD, KILL and STOP cannot be rewritten)", what, v);
+    } else if (strcmp(opt_name, "remap-exit") == 0) {
+        if (!remap_parse(v))
+            usage_error("%s: '%s' is not CODE[,CODE...] (exit codes 0 to 255)", what, v);
+    } else if (strcmp(opt_name, "parent-death-signal") == 0) {
+        int sig = signal_parse(v);
+        if (sig < 0 || sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD)
+            usage_error("%s: '%s' is not a signal cinit can act on (a name or number; not KILL, STOP or CHLD)", what, v);
+        parent_death_signal = sig;
+    } else if (strcmp(opt_name, "signal-process-group") == 0) {
+        if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
+            usage_error("%s: '%s' is not 1 or 0", what, v);
+        signal_group = strcmp(v, "1") == 0;
+    }
+}
+
+static void signal_env(void)
+{
+    static const struct {
+        const char *var, *opt;
+    } vars[] = {
+        {"CINIT_SIGNAL_PROCESS_GROUP", "signal-process-group"},
+        {"CINIT_REWRITE_SIGNALS", "rewrite-signal"},
+        {"CINIT_REMAP_EXIT", "remap-exit"},
+        {"CINIT_PARENT_DEATH_SIGNAL", "parent-death-signal"},
+    };
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i].var);
+        if (v && *v)
+            signal_option(vars[i].opt, vars[i].var, v);
+    }
+}
+
+/* --NAME=VALUE or --NAME VALUE: the value, or NULL if a is not --NAME */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    const char *a = argv[*i] + 2;
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc)
+        usage_error("%s needs a value%s", argv[*i], "");
+    return argv[++*i];
+}
+
 static int parse_args(int argc, char **argv)
 {
     int i = 1;
     for (; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *v;
         if (strcmp(a, "--") == 0)
             return i + 1;
         if (a[0] != '-' || a[1] == '\0')
@@ -69,6 +137,14 @@ static int parse_args(int argc, char **argv)
             opt.insecure_key = true;
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
             opt.verbose = true;
+        else if (strcmp(a, "--signal-process-group") == 0)
+            signal_group = true;
+        else if (a[1] == '-' && (v = opt_value(argc, argv, &i, "rewrite-signal")))
+            signal_option("rewrite-signal", a, v);
+        else if (a[1] == '-' && (v = opt_value(argc, argv, &i, "remap-exit")))
+            signal_option("remap-exit", a, v);
+        else if (a[1] == '-' && (v = opt_value(argc, argv, &i, "parent-death-signal")))
+            signal_option("parent-death-signal", a, v);
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             exit(0);
@@ -97,6 +173,7 @@ int main(int argc, char **argv)
         warning("cannot become a child subreaper: %s", strerror(errno));
     cenv_warn = cenv_warning;
 
+    signal_env(); /* the command line wins: it comes second */
     int first = parse_args(argc, argv);
     char **cmd = argv + first;
     bool have_cmd = first < argc;
@@ -105,6 +182,14 @@ int main(int argc, char **argv)
     const char *d = getenv("ENV_INIT_DIRECTORY");
     if (d && *d)
         init_dir = d;
+    if (parent_death_signal) {
+        pid_t parent = getppid();
+        if (prctl(PR_SET_PDEATHSIG, parent_death_signal) < 0)
+            warning("--parent-death-signal: %s", strerror(errno));
+        else if (getppid() != parent) /* it died before the prctl */
+            (void)kill(getpid(), parent_death_signal);
+    }
+    find_terminal();
     if (opt.skip_runit && !have_cmd) {
         error("--skip-runit needs a main command: with neither runit nor a command there is nothing to run");
         return 1;
@@ -155,14 +240,13 @@ int main(int argc, char **argv)
                 wait_until(main_done_or_stop, -1);
                 if (!main_cmd.done && !wait_until(main_done, now_ms() + kill_process_ms)) {
                     warning("%s did not stop within %ld ms: killing it", buf_cstr(&name), kill_process_ms);
-                    forward(&main_cmd, SIGKILL);
+                    signal_main(SIGKILL);
                     wait_until(main_done, -1);
                 }
-                if (isatty(STDIN_FILENO))
-                    (void)tcsetpgrp(STDIN_FILENO, getpgrp());
+                take_terminal();
                 char desc[64];
                 info("%s %s.", buf_cstr(&name), describe_status(main_cmd.status, desc, sizeof desc));
-                status = exit_code(main_cmd.status);
+                status = exit_remapped(exit_code(main_cmd.status));
             }
             buf_free(&name);
         } else if (!have_cmd) {
@@ -175,7 +259,7 @@ int main(int argc, char **argv)
         }
     }
     if (stop_signal && !main_cmd.pid && have_cmd)
-        status = 128 + stop_signal; /* stopped before the main command could start */
+        status = exit_remapped(128 + stop_signal); /* stopped before the main command could start */
 
     shutdown_all();
     debug("exit %d", status);
