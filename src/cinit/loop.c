@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,14 +50,19 @@ void reap_all(void)
                 main_stopped = WIFSTOPPED(st);
             continue;
         }
-        struct child *c[] = {&main_cmd, &runsvdir, &script};
-        for (size_t i = 0; i < sizeof c / sizeof *c; i++)
-            if (c[i]->pid == pid && !c[i]->done) {
-                c[i]->done = true;
-                c[i]->status = st;
-            }
+        /* this runs once per orphan (thousands at a time): three compares, no loop over an
+         * array, no call of a variadic function that has nothing to say */
+        struct child *c = pid == main_cmd.pid && !main_cmd.done   ? &main_cmd
+                          : pid == runsvdir.pid && !runsvdir.done ? &runsvdir
+                          : pid == script.pid && !script.done     ? &script
+                                                                  : NULL;
+        if (c) {
+            c->done = true;
+            c->status = st;
+        }
         runit_reaped(pid);
-        debug("reaped PID %ld", (long)pid);
+        if (opt.verbose)
+            debug("reaped PID %ld", (long)pid);
     }
 }
 
@@ -251,13 +255,17 @@ void setup_signals(void)
      * catchable signal can kill or stop cinit, PID 1 or not, and its own write to a closed pipe
      * or tcsetpgrp from a background group never stops it (the kernel treats a blocked SIGTTOU
      * as an ignored one). The synchronous signals of a real fault are still delivered. */
-    uint64_t all = 0; /* the kernel's sigset on every architecture cinit is built for */
-    for (int s = 1; s < NSIG && s <= 64; s++)
-        if (s != SIGKILL && s != SIGSTOP)
-            all |= UINT64_C(1) << (s - 1);
-    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof all) < 0)
+    /* the kernel's own mask (libc's sigset_t differs: glibc's __val, musl's __bits) */
+    unsigned long all[(_NSIG - 1 + 8 * sizeof(unsigned long) - 1) / (8 * sizeof(unsigned long))] = {0};
+    for (int s = 1; s < _NSIG; s++) {
+        if (s == SIGKILL || s == SIGSTOP)
+            continue;
+        size_t bits = 8 * sizeof all[0];
+        all[(size_t)(s - 1) / bits] |= 1UL << ((size_t)(s - 1) % bits);
+    }
+    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, all, NULL, sizeof all) < 0)
         die(1, "sigprocmask: %s", strerror(errno));
-    sfd = (int)syscall(SYS_signalfd4, -1, &all, sizeof all, SFD_CLOEXEC | SFD_NONBLOCK);
+    sfd = (int)syscall(SYS_signalfd4, -1, all, sizeof all, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0)
         die(1, "signalfd: %s", strerror(errno));
 }

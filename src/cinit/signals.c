@@ -27,11 +27,11 @@ int signal_parse(const char *s)
     if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
         bool min = toupper((unsigned char)s[4]) == 'N';
         long off = 0;
-        if (s[5] && (s[5] != (min ? '+' : '-') || !parse_long(s + 6, 0, SIGRTMAX - SIGRTMIN, &off)))
+        if (s[5] && (s[5] != (min ? '+' : '-') || !parse_long(s + 6, 0, SIGRTMAX - NAME_SIGRTMIN, &off)))
             return -1;
-        return min ? SIGRTMIN + (int)off : SIGRTMAX - (int)off;
+        return min ? NAME_SIGRTMIN + (int)off : SIGRTMAX - (int)off;
     }
-    for (int sig = 1; sig < SIGRTMIN; sig++) {
+    for (int sig = 1; sig < NAME_SIGRTMIN; sig++) {
         const char *a = sig_name(sig);
         if (a && strcasecmp(a, s) == 0)
             return sig;

@@ -29,7 +29,7 @@ const char *sig_name(int sig)
     if (sig > 0 && (size_t)sig < sizeof names / sizeof *names && names[sig])
         return names[sig];
     /* counted from libc's SIGRTMIN, as glibc does, so that the names match the ones users know */
-    int rt = sig - SIGRTMIN;
+    int rt = sig - NAME_SIGRTMIN;
     if (rt >= 0 && sig <= SIGRTMAX && (size_t)rt < sizeof rt_names / sizeof *rt_names)
         return rt_names[rt];
     return NULL;
