@@ -44,6 +44,8 @@ void env_free_environ(char **envp);
 bool cenv_name_ok(const char *name);
 /* HOME, USER, GROUP, UID, GID, SHELL: per-user, so never written to the directory or dumps. */
 bool cenv_name_private(const char *name);
+/* What goes to the directory and the dumps: a valid name that is not per-user. */
+bool cenv_exportable(const char *name);
 /* A POSIX shell identifier: [A-Za-z_][A-Za-z0-9_]* */
 bool sh_name_ok(const char *name);
 /* Every other byte becomes '_', and a name that does not start with a letter or '_' gets a '_' before it. */
