@@ -282,12 +282,13 @@ seed_release() {
 }
 
 @test "a nightly of suites × arches leaves one multi-platform tag per suite in the registry" {
-    # Default: trixie × amd64, arm64, whose rootfs tarballs and image layers make test built
-    # already (image.bats, the arm64 smoke suite), so that only the nightly's own work is
-    # added; NT_MULTI_SUITES="trixie bookworm" runs the 2 × 2 (each suite is one more pass of
-    # the same loop; an arm64 suite not built before costs ~25 min under emulation here). The
-    # gate is the smoke part: image.bats runs in full against each image elsewhere.
-    local suites=${NT_MULTI_SUITES:-trixie} arches=${NT_MULTI_ARCHES:-amd64 arm64} s a raw ref
+    # Default: trixie × the arches of IMAGE_ARCHES (tools/run-tests; default the host's), whose
+    # rootfs tarballs and image layers make test built already, so that only the nightly's own
+    # work is added; NT_MULTI_SUITES="trixie bookworm" NT_MULTI_ARCHES="amd64 arm64" runs the
+    # 2 × 2 (an arm64 image not built before costs far more than make test's budget under
+    # emulation here). The gate is the smoke part: image.bats runs in full elsewhere.
+    local suites=${NT_MULTI_SUITES:-trixie} s a raw ref
+    local arches=${NT_MULTI_ARCHES:-${IMAGE_ARCHES:-$(dpkg --print-architecture)}}
     run make -s -C "$SRC" nightly SUITES="$suites" ARCHES="$arches" IMAGE=cinit-nightly-test/multi \
         REGISTRY="$NT_ADDR/multi" REPORTS="$NT/multi-reports" NIGHTLY_DATE="$NT_DATE" \
         NIGHTLY_GATE=test/docker/image.bats NIGHTLY_GATE_FILTER='exit code is the container' \
