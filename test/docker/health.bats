@@ -5,6 +5,7 @@
 # Containers run with --network none: their 127.0.0.1 is their own, so ports are fixed.
 # shellcheck disable=SC2016 # the sh -c scripts expand in the container
 load ../lib/common
+load ../lib/wait
 
 SUITE=${CINIT_SUITE:-trixie}
 IMAGE=${CINIT_IMAGE:-cinit/base:$SUITE}
@@ -35,20 +36,6 @@ teardown_file() {
     docker rmi -f "$TEST_IMAGE" > /dev/null 2>&1 || :
 }
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# wait_for SECONDS CMD...: CMD until it succeeds, at most SECONDS
-wait_for() {
-    local end=$(($(now_ms) + $1 * 1000))
-    shift
-    until "$@"; do
-        if [ "$(now_ms)" -ge "$end" ]; then
-            echo "timed out waiting for: $*" >&2
-            return 1
-        fi
-        sleep 0.2
-    done
-}
 
 # boot [DOCKER-RUN-OPTION...] [-- COMMAND...]: a detached container of the test image; CID is its id
 boot() {

@@ -8,6 +8,7 @@
 # changed). The tests tagged smoke are the subset that tools/run-tests runs for the suites and
 # arches it does not test in full (bats --filter-tags smoke).
 load ../lib/common
+load ../lib/wait
 
 name=$(basename "$BATS_TEST_FILENAME" .bats)
 HOST_ARCH=$(dpkg --print-architecture)
@@ -48,21 +49,8 @@ teardown_file() {
     docker images -q "$TEST_REPO-sshd" | sort -u | xargs -r docker rmi -f > /dev/null 2>&1 || :
 }
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# wait_for SECONDS CMD...: CMD until it succeeds, at most SECONDS
-wait_for() {
-    local end=$(($(now_ms) + $1 * 1000))
-    shift
-    until "$@"; do
-        if [ "$(now_ms)" -ge "$end" ]; then
-            echo "timed out waiting for: $*" >&2
-            [ ! -f "$BATS_TEST_TMPDIR/last" ] || cat "$BATS_TEST_TMPDIR/last" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
-}
+# what wait_for shows on a time-out: the last output a test kept
+wait_for_context() { [ ! -f "$BATS_TEST_TMPDIR/last" ] || cat "$BATS_TEST_TMPDIR/last"; }
 
 # boot [DOCKER-RUN-OPTION...] [-- COMMAND...]: a detached container of the image; CID is its id
 boot() {

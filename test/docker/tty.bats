@@ -4,6 +4,7 @@
 # without CINIT_IMAGE, setup_file runs `make image SUITE=...` (cached when nothing changed).
 # shellcheck disable=SC2016
 load ../lib/common
+load ../lib/wait
 bats_require_minimum_version 1.5.0
 
 SUITE=${CINIT_SUITE:-trixie}
@@ -31,19 +32,8 @@ teardown() {
     docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
 }
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-wait_for() {
-    local end=$(($(now_ms) + $1 * 1000))
-    shift
-    until "$@"; do
-        if [ "$(now_ms)" -ge "$end" ]; then
-            echo "timed out waiting for: $*; terminal output:" >&2
-            cat -v "$T/out" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
-}
+# what wait_for shows on a time-out: the terminal's output
+wait_for_context() { echo "terminal output:"; cat -v "$T/out"; }
 
 # on_tty COMMAND...: COMMAND on a fresh pseudo-terminal; keys types into it, $T/out is its output
 on_tty() {

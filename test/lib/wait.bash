@@ -1,0 +1,19 @@
+# Waiting without sleeping longer than needed, for the Docker suites.
+# shellcheck shell=bash
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_for SECONDS CMD...: CMD until it succeeds, at most SECONDS. On a time-out it says what it
+# waited for and runs wait_for_context (when the suite defines one) to show what it saw.
+wait_for() {
+    local end=$(($(now_ms) + $1 * 1000))
+    shift
+    until "$@"; do
+        if [ "$(now_ms)" -ge "$end" ]; then
+            echo "timed out waiting for: $*" >&2
+            if declare -F wait_for_context > /dev/null; then wait_for_context >&2; fi
+            return 1
+        fi
+        sleep 0.1
+    done
+}
