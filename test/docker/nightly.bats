@@ -296,12 +296,12 @@ seed_release() {
     echo "$output"
     assert_success
     for s in $suites; do
-        ref=$NT_ADDR/multi/base:$s
+        ref=$NT_ADDR/multi/multi:$s  # the registry repository is the last part of IMAGE
         raw=$(skopeo inspect --tls-verify=false --raw "docker://$ref")
         jq -e --arg want "$(for a in $arches; do echo "linux/$a"; done | sort | jq -R . | jq -sc .)" \
             '.mediaType == "application/vnd.docker.distribution.manifest.list.v2+json"
              and ([.manifests[].platform | "\(.os)/\(.architecture)"] | sort | tojson) == $want' <<< "$raw"
-        [ "$(remote_digest_of "multi/base" "$s-$NT_DATE")" = "$(remote_digest_of "multi/base" "$s")" ]
+        [ "$(remote_digest_of "multi/multi" "$s-$NT_DATE")" = "$(remote_digest_of "multi/multi" "$s")" ]
         for a in $arches; do
             [ "$("$SRC/tools/registry" config "$ref" "$a")" = "$(id_of "cinit-nightly-test/multi:$s-$a")" ]
             [ "$(docker image inspect -f '{{.Architecture}}' "cinit-nightly-test/multi:$s-$a")" = "$a" ]
