@@ -1,25 +1,12 @@
 /* Unit tests (TAP) of the quoting, JSON, name and duration helpers of src/lib. */
 #include "cenv.h"
+#include "tap.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int n_tests, n_failed;
-
-static void ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(bool cond, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%sok %d - ", cond ? "" : "not ", ++n_tests);
-    vprintf(fmt, ap);
-    putchar('\n');
-    va_end(ap);
-    if (!cond)
-        n_failed++;
-}
 
 /* printable form of bytes for diagnostics */
 static const char *show(const char *s, size_t len)
@@ -269,6 +256,5 @@ int main(void)
     seconds("inf", 86400, false, 0);
     seconds("1.2.3", 86400, false, 0);
 
-    printf("1..%d\n", n_tests);
-    return n_failed ? 1 : 0;
+    return tap_done();
 }

@@ -2,26 +2,13 @@
  * (src/lib/runit.c, src/lib/probe.c). */
 #include "probe.h"
 #include "runit.h"
+#include "tap.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int n_tests, n_failed;
-
-static void ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(bool cond, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%sok %d - ", cond ? "" : "not ", ++n_tests);
-    vprintf(fmt, ap);
-    putchar('\n');
-    va_end(ap);
-    if (!cond)
-        n_failed++;
-}
 
 /* a status as runsv 2.1/2.2 writes it (update_status in runsv.c) */
 static void make_status(unsigned char b[20], unsigned long long unix_s, unsigned long nsec, unsigned long pid,
@@ -153,6 +140,5 @@ int main(void)
     test_lists();
     test_probes();
     test_run();
-    printf("1..%d\n", n_tests);
-    return n_failed ? 1 : 0;
+    return tap_done();
 }
