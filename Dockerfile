@@ -33,6 +33,8 @@ RUN SUITE=${SUITE} WITH_SSHD=${WITH_SSHD} sh /tmp/cinit/image/build/setup
 FROM scratch
 ARG SUITE
 ARG ROOTFS
+# the rootfs as users find it in Docker (tools/mkimage builds from buildah's own copy of it)
+ARG BASE_NAME=${ROOTFS}
 ARG VERSION=0.1.0
 COPY --from=system / /
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -43,7 +45,7 @@ LABEL org.opencontainers.image.title="cinit/base" \
       org.opencontainers.image.description="Minimal ${SUITE} base image: cinit (my_init) as PID 1, runit services (syslog to docker logs, cron), setuser, with-contenv, install_clean" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.ref.name="${SUITE}" \
-      org.opencontainers.image.base.name="${ROOTFS}" \
+      org.opencontainers.image.base.name="${BASE_NAME}" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.vendor="cinit"
 # cinit-health: exit 0 once every enabled runit service is up and ready (README "Services:

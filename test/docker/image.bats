@@ -318,8 +318,6 @@ EOF
 @test "boot cost: my_init -- true within 10% of the bare rootfs' true (side by side)" {
     local rootfs base=() init=() mb mi
     rootfs=$(docker inspect -f '{{index .Config.Labels "org.opencontainers.image.base.name"}}' "$IMAGE")
-    # buildah names the rootfs in its own storage localhost/NAME; Docker's copy is NAME
-    rootfs=${rootfs#localhost/}
     docker image inspect "$rootfs" > /dev/null
     # warm both images up, then alternate in ABBA order, so that both see the same machine and
     # a drift in its load cancels out; medians of 12. A busy machine can still push one
@@ -358,8 +356,6 @@ EOF
     # output of dpkg-buildpackage in /build.log
     local rootfs
     rootfs=$(docker inspect -f '{{index .Config.Labels "org.opencontainers.image.base.name"}}' "$IMAGE")
-    # buildah names the rootfs in its own storage localhost/NAME; Docker's copy is NAME
-    rootfs=${rootfs#localhost/}
     run docker build --network host -q --target deb --label "$LABEL" --build-arg SUITE="$SUITE" \
         --build-arg ROOTFS="$rootfs" -t "$TEST_REPO:deb" -f "$SRC/Dockerfile" "$SRC"
     assert_success
