@@ -41,8 +41,10 @@ tty_start() {
     export -f in_ns ns_init unshare
     rm -f "$T/in"
     mkfifo "$T/in"
+    # script runs its command with $SHELL -c; a dash there (CI's SHELL may be /bin/sh or unset)
+    # drops the exported functions from the environment
     # shellcheck disable=SC2086 # the arguments are passed on as words
-    command script -qefc "$(printf 'bash -c %q bash %s' "$run" "$(printf '%q ' "$BIN/cinit" "$@")")" /dev/null < "$T/in" > "$T/out" 2>&1 3>&- &
+    SHELL=/bin/bash command script -qefc "$(printf 'bash -c %q bash %s' "$run" "$(printf '%q ' "$BIN/cinit" "$@")")" /dev/null < "$T/in" > "$T/out" 2>&1 3>&- &
     TTY_PID=$!
     exec 5> "$T/in"
 }
