@@ -3,30 +3,47 @@
 # No registry is involved: every stage starts from the debootstrap rootfs that `make rootfs`
 # imported as cinit/rootfs:SUITE-ARCH, and apt inside uses the mirror written into that rootfs.
 ARG SUITE=trixie
-ARG ROOTFS=cinit/rootfs:${SUITE}-amd64
+# ARCH: the image's; BUILD_ARCH: the machine's, where the package is compiled (natively, or
+# cross-compiled for ARCH: image/build/deb)
+ARG ARCH=amd64
+ARG BUILD_ARCH=amd64
+ARG ROOTFS=cinit/rootfs:${SUITE}-${ARCH}
+ARG BUILD_ROOTFS=cinit/rootfs:${SUITE}-${BUILD_ARCH}
 
-# 1. The cinit-tools package, built inside the suite it is for (its libc, its debhelper).
-FROM ${ROOTFS} AS deb
+# the rootfs of the image's arch, for its apt sources (the deb stage reads ARCH's archive there)
+FROM ${ROOTFS} AS target
+
+# 1. The cinit-tools package, built in the suite it is for (its libc, its debhelper), on the
+# build machine's arch.
+FROM --platform=linux/${BUILD_ARCH} ${BUILD_ROOTFS} AS deb
+ARG ARCH
+# ARCHIVE_STATE: the digest of the signed indexes of every archive the rootfs' apt reads
+# (tools/mkimage): a new package in the archive is a new input, so no cached layer of an older
+# archive state is reused
+ARG ARCHIVE_STATE=unknown
 ENV DEBIAN_FRONTEND=noninteractive
 WORKDIR /src/cinit
 # the build dependencies first, in their own layer: it stays cached while the sources change
 COPY debian/control debian/control
-RUN apt-get -q update \
- && apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends build-dep ./ \
- && rm -rf /var/lib/apt/lists/*
+COPY image/build/deb /tmp/cinit/deb
+COPY --from=target /etc/apt/sources.list /tmp/cinit/target-sources.list
+RUN sh /tmp/cinit/deb deps ${ARCH}
 COPY . .
-# the build's output stays in /build.log: test/docker/image.bats fails on any compiler warning
-RUN { dpkg-buildpackage -us -uc -b -Jauto > /build.log 2>&1 || { cat /build.log; exit 1; }; } \
- && cat /build.log && mkdir /debs && mv ../cinit-tools_*.deb /debs/
+# the build's output stays in /build.log, the compiler and flags in /build.flags: tools/mkimage
+# copies them out (build/deb-SUITE-ARCH.*), test/docker/image.bats fails on any warning
+RUN sh /tmp/cinit/deb build ${ARCH}
 
 # 2. The system: cinit-tools, runit, cron, the services, then cleanup (image/build/setup).
 FROM ${ROOTFS} AS system
 ARG SUITE
+ARG ARCHIVE_STATE=unknown
+# every date the build writes into the image (e.g. /etc/shadow's) is this one
+ARG SOURCE_DATE_EPOCH
 # WITH_SSHD=yes: add openssh-server and /etc/service/sshd, disabled by a `down` file
 ARG WITH_SSHD=no
 COPY --from=deb /debs/ /tmp/cinit/debs/
 COPY image/ /tmp/cinit/image/
-RUN SUITE=${SUITE} WITH_SSHD=${WITH_SSHD} sh /tmp/cinit/image/build/setup
+RUN SUITE=${SUITE} WITH_SSHD=${WITH_SSHD} SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH} sh /tmp/cinit/image/build/setup
 
 # 3. The image: the system as one layer, so that what the cleanup removed (and the files that
 # the upgrade replaced) weighs nothing; then the metadata.

@@ -5,7 +5,8 @@
 #   make image    IMAGE:SUITE-ARCH, and IMAGE:SUITE (+ IMAGE:latest for DEFAULT_SUITE) when ARCH
 #                 is the host's, from the Dockerfile, built reproducibly by buildah for
 #                 linux/ARCH (same inputs, same image ID); builds the rootfs first when there is
-#                 none (tools/mkimage build)
+#                 none (tools/mkimage build); for a foreign ARCH also the host arch's rootfs,
+#                 where the package is cross-compiled
 # Both install what the host lacks (tools/deps/image; docker.io) and start a Docker engine when
 # none answers (tools/ensure-docker).
 # Variables (all can be given on the command line):
@@ -47,6 +48,8 @@ BUILD_FLAGS ?= $(DOCKER_BUILD_FLAGS)
 
 ROOTFS_TAR = $(BUILD)/rootfs-$(SUITE)-$(ARCH).tar
 ROOTFS_REF = $(ROOTFS_IMAGE):$(SUITE)-$(ARCH)
+# a foreign ARCH's package is cross-compiled in the host arch's rootfs of SUITE (image/build/deb)
+BUILD_ROOTFS_TAR = $(BUILD)/rootfs-$(SUITE)-$(HOST_ARCH).tar
 
 .PHONY: rootfs image deps-image
 deps-image:
@@ -70,8 +73,13 @@ image:
 	    echo "[image] 1/2 $(SUITE): no rootfs yet: make rootfs"; \
 	    $(MAKE) --no-print-directory rootfs; \
 	fi
+	@if [ '$(ARCH)' != '$(HOST_ARCH)' ] && [ ! -s '$(BUILD_ROOTFS_TAR)' ]; then \
+	    echo "[image] the package for $(ARCH) is cross-compiled in the $(HOST_ARCH) rootfs: make rootfs ARCH=$(HOST_ARCH)"; \
+	    $(MAKE) --no-print-directory rootfs ARCH='$(HOST_ARCH)'; \
+	fi
 	@echo "[image] 2/2 $(SUITE)/$(ARCH): buildah bud"
 	@tools/ensure-packages image
 	@VERSION='$(VERSION)' WITH_SSHD='$(WITH_SSHD)' BUILD_FLAGS='$(BUILD_FLAGS)' ROOTFS_IMAGE='$(ROOTFS_IMAGE)' \
+	    BUILD_ROOTFS_TAR='$(BUILD_ROOTFS_TAR)' \
 	    tools/mkimage build '$(SUITE)' '$(ARCH)' '$(ROOTFS_TAR)' '$(BUILD)/image-$(SUITE)-$(ARCH).log' \
 	    $(foreach t,$(TAGS),'$(IMAGE):$(t)')
