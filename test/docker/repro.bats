@@ -62,6 +62,11 @@ layers_of() { docker image inspect -f '{{json .RootFS.Layers}}' "$1"; }
     [ "$(docker image inspect -f '{{.Created}}' "$b")" = \
         "$(date -u -d "@$("$SRC/tools/mkimage" epoch "$RT_TAR")" +%Y-%m-%dT%H:%M:%SZ)" ]
     [ "$(docker image inspect -f '{{.Architecture}}' "$b")" = "$RT_ARCH" ]
+    # and so is the day of every user's last password change, also of the users that the
+    # packages' scripts created during the build (they wrote the day of the build); useradd's
+    # backups of the files are not kept
+    run docker run --rm --network none "$b" sh -c 'cut -d: -f3 /etc/shadow | sort -u; ls /etc/*- 2> /dev/null || :'
+    assert_output "$(( $("$SRC/tools/mkimage" epoch "$RT_TAR") / 86400 ))"
 
     # pushed into two registries (each from another store): the same manifest digest
     run "$SRC/tools/registry" push "docker-daemon:$RT_IMAGE:cached" "$RT_REG1/repro/base:$SUITE"

@@ -6,6 +6,7 @@
 # And tools/mkrootfs's Ubuntu mirror: debootstrap's own default for the suite and arch.
 export CINIT_SRC=${CINIT_SRC:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 load ../lib/common
+load ../lib/http
 
 setup_file() {
     local d=$BATS_FILE_TMPDIR
@@ -21,31 +22,18 @@ setup_file() {
     printf 'Package: ubuntu-keyring\nVersion: 2099.01.01-1\nArchitecture: all\nMaintainer: t <t@test.invalid>\nDescription: test\n' > "$d/pkg/DEBIAN/control"
     mkdir -p "$d/www/pool/main/u/ubuntu-keyring"
     dpkg-deb --root-owner-group -b "$d/pkg" "$d/www/pool/main/u/ubuntu-keyring/ubuntu-keyring_2099.01.01-1_all.deb" > /dev/null
-    cat > "$d/serve.py" << 'EOF'
-import http.server, socketserver, sys, os
-os.chdir(sys.argv[1])
-class Q(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a): pass
-s = socketserver.TCPServer(("127.0.0.1", 0), Q)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-EOF
-    python3 "$d/serve.py" "$d/www" > "$d/port" 2>/dev/null 3>&- &
-    echo $! > "$d/server.pid"
-    local _
-    for _ in $(seq 50); do [ -s "$d/port" ] && break; sleep 0.1; done
-    [ -s "$d/port" ]
+    start_http "$d/www" "$d/http" > "$d/url"
 }
 
 teardown_file() {
-    kill "$(cat "$BATS_FILE_TMPDIR/server.pid")" 2>/dev/null || :
+    stop_http "$BATS_FILE_TMPDIR/http"
 }
 
 setup() {
     D=$BATS_FILE_TMPDIR
     export GNUPGHOME=$D/gnupg
     WWW=$D/www
-    DEBIAN_MIRROR=http://127.0.0.1:$(cat "$D/port")
+    DEBIAN_MIRROR=$(cat "$D/url")
     export DEBIAN_MIRROR DEBIAN_KEYRING=$D/archive.gpg
     export KEYRING_CACHE=$BATS_TEST_TMPDIR/cache KEYRING_SUITES=trixie
     DEB=pool/main/u/ubuntu-keyring/ubuntu-keyring_2099.01.01-1_all.deb
