@@ -4,14 +4,16 @@
 # imported as cinit/rootfs:SUITE-ARCH, and apt inside uses the mirror written into that rootfs.
 ARG SUITE=trixie
 # ARCH: the image's; BUILD_ARCH: the machine's, where the package is compiled (natively, or
-# cross-compiled for ARCH: image/build/deb)
+# cross-compiled for ARCH: tools/deb-stage)
 ARG ARCH=amd64
 ARG BUILD_ARCH=amd64
 ARG ROOTFS=cinit/rootfs:${SUITE}-${ARCH}
 ARG BUILD_ROOTFS=cinit/rootfs:${SUITE}-${BUILD_ARCH}
 
-# the rootfs of the image's arch, for its apt sources (the deb stage reads ARCH's archive there)
-FROM ${ROOTFS} AS target
+# the rootfs of the image's arch, for its apt sources (the deb stage reads ARCH's archive there).
+# Every FROM names its platform: buildah 1.28 keeps the platform of a FROM --platform for the
+# stages after it, and finds no image of another arch then.
+FROM --platform=linux/${ARCH} ${ROOTFS} AS target
 
 # 1. The cinit-tools package, built in the suite it is for (its libc, its debhelper), on the
 # build machine's arch.
@@ -25,16 +27,16 @@ ENV DEBIAN_FRONTEND=noninteractive
 WORKDIR /src/cinit
 # the build dependencies first, in their own layer: it stays cached while the sources change
 COPY debian/control debian/control
-COPY image/build/deb /tmp/cinit/deb
+COPY tools/deb-stage /tmp/cinit/deb-stage
 COPY --from=target /etc/apt/sources.list /tmp/cinit/target-sources.list
-RUN sh /tmp/cinit/deb deps ${ARCH}
+RUN sh /tmp/cinit/deb-stage deps ${ARCH}
 COPY . .
 # the build's output stays in /build.log, the compiler and flags in /build.flags: tools/mkimage
 # copies them out (build/deb-SUITE-ARCH.*), test/docker/image.bats fails on any warning
-RUN sh /tmp/cinit/deb build ${ARCH}
+RUN sh /tmp/cinit/deb-stage build ${ARCH}
 
 # 2. The system: cinit-tools, runit, cron, the services, then cleanup (image/build/setup).
-FROM ${ROOTFS} AS system
+FROM --platform=linux/${ARCH} ${ROOTFS} AS system
 ARG SUITE
 ARG ARCHIVE_STATE=unknown
 # every date the build writes into the image (e.g. /etc/shadow's) is this one

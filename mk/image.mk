@@ -48,7 +48,7 @@ BUILD_FLAGS ?= $(DOCKER_BUILD_FLAGS)
 
 ROOTFS_TAR = $(BUILD)/rootfs-$(SUITE)-$(ARCH).tar
 ROOTFS_REF = $(ROOTFS_IMAGE):$(SUITE)-$(ARCH)
-# a foreign ARCH's package is cross-compiled in the host arch's rootfs of SUITE (image/build/deb)
+# a foreign ARCH's package is cross-compiled in the host arch's rootfs of SUITE (tools/deb-stage)
 BUILD_ROOTFS_TAR = $(BUILD)/rootfs-$(SUITE)-$(HOST_ARCH).tar
 
 .PHONY: rootfs image deps-image
