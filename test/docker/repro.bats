@@ -49,7 +49,7 @@ layers_of() { docker image inspect -f '{{json .RootFS.Layers}}' "$1"; }
     build cached
     build nocache BUILD_FLAGS=--no-cache
     # (every step ran: buildah says "Using cache" for each one it did not)
-    grep -qE 'STEP [0-9]+/[0-9]+: RUN .*dpkg-buildpackage' "$SRC/build/image-$SUITE-$RT_ARCH.log"
+    grep -qE 'STEP [0-9]+/[0-9]+: RUN sh /tmp/cinit/deb-stage build' "$SRC/build/image-$SUITE-$RT_ARCH.log"
     run grep 'Using cache' "$SRC/build/image-$SUITE-$RT_ARCH.log"
     assert_failure
     a=$(id_of "$RT_IMAGE:cached")
