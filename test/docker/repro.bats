@@ -6,15 +6,17 @@
 load ../lib/common
 load ../lib/registry
 
-SUITE=trixie
+# REPRO_SUITE, REPRO_ARCH: another suite or arch than trixie on the host's (by hand: make test
+# runs trixie)
+SUITE=${REPRO_SUITE:-trixie}
 
 setup_file() {
     "$SRC/tools/ensure-packages" nightly image
     RT=$BATS_FILE_TMPDIR
     RT_IMAGE=cinit-repro-test/base
-    RT_ARCH=$(dpkg --print-architecture)
+    RT_ARCH=${REPRO_ARCH:-$(dpkg --print-architecture)}
     RT_TAR=$SRC/build/rootfs-$SUITE-$RT_ARCH.tar
-    [ -s "$RT_TAR" ] || make -s -C "$SRC" rootfs SUITE=$SUITE > "$RT/rootfs.log" 2>&1 ||
+    [ -s "$RT_TAR" ] || make -s -C "$SRC" rootfs SUITE="$SUITE" ARCH="$RT_ARCH" > "$RT/rootfs.log" 2>&1 ||
         { cat "$RT/rootfs.log" >&2; return 1; }
     # two registries: the second one's storage is empty when the second build is pushed, so
     # that its digest cannot come from blobs the first push left (skopeo reuses those)
@@ -36,7 +38,7 @@ teardown_file() {
 build() {
     local tag=$1 src=${SRC_DIR:-$SRC}
     shift
-    make -s -C "$src" image SUITE=$SUITE IMAGE="$RT_IMAGE" TAGS="$tag" "$@" > "$RT/build-$tag.log" 2>&1 ||
+    make -s -C "$src" image SUITE="$SUITE" ARCH="$RT_ARCH" IMAGE="$RT_IMAGE" TAGS="$tag" "$@" > "$RT/build-$tag.log" 2>&1 ||
         { tail -n 40 "$RT/build-$tag.log"; return 1; }
 }
 
@@ -94,7 +96,11 @@ layers_of() { docker image inspect -f '{{json .RootFS.Layers}}' "$1"; }
     local copy=$RT/src a b r
     mkdir -p "$copy/build"
     tar -C "$SRC" --exclude=./build --exclude=./dist --exclude=./.git -cf - . | tar -C "$copy" -xf -
-    ln "$RT_TAR" "$copy/build/" 2> /dev/null || cp "$RT_TAR" "$copy/build/"
+    local t
+    # (and, for another arch, the host's rootfs, where its package is cross-compiled)
+    for t in "$RT_TAR" "$SRC/build/rootfs-$SUITE-$(dpkg --print-architecture).tar"; do
+        ln -f "$t" "$copy/build/" 2> /dev/null || cp "$t" "$copy/build/"
+    done
     echo "one more file" > "$copy/image/services/syslog/repro-test-extra"
     SRC_DIR=$copy build changed
     docker image inspect "$RT_IMAGE:cached" > /dev/null 2>&1 || build cached
@@ -108,7 +114,7 @@ layers_of() { docker image inspect -f '{{json .RootFS.Layers}}' "$1"; }
     # same packages, another image: the report says which files differ (/etc/service is a link
     # into /etc/runit/runsvdir, where the file really is)
     REPORTS=$RT/reports NIGHTLY_DATE=19700101 IMAGE=$RT_IMAGE \
-        "$SRC/tools/nightly" report $SUITE "$RT_IMAGE:cached" "$RT_IMAGE:changed"
+        "$SRC/tools/nightly" report "$SUITE" "$RT_IMAGE:cached" "$RT_IMAGE:changed"
     r=$RT/reports/$SUITE-19700101.md
     cat "$r"
     grep -E '^Packages: [0-9]+ installed; 0 added, 0 removed, 0 upgraded, 0 downgraded\.$' "$r"
