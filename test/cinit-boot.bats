@@ -313,17 +313,19 @@ EOF
     assert_output --partial "*** Booting runit daemon..."
 }
 
-@test "runit: shutdown with three services that stop promptly takes < 1 s" {
+# (Behaviour, not speed: the timeouts are made long, and the shutdown must not wait for them.)
+@test "runit: shutdown with three services that stop promptly on TERM waits for no timeout" {
     local s
+    export KILL_PROCESS_TIMEOUT=30 KILL_ALL_PROCESSES_TIMEOUT=30
     for s in a b c; do add_service "$s" "exec '$FIX/service.sh' $s '$T'"; done
     ns_start "$HELPER" exec -- "$BIN/cinit"
     for s in a b c; do wait_until 10 grep -qsx "$s-up" "$T/events"; done
     local start
     start=$(now_ms)
     cinit_kill TERM
-    cinit_wait 10
+    cinit_wait 25
     assert_success
-    assert_took "$start" 0 999
+    assert_took "$start" 0 15000
     assert_equal "$(sort "$T/events" | paste -sd' ')" "a-down a-up b-down b-up c-down c-up"
 }
 
@@ -337,7 +339,7 @@ EOF
     cinit_kill TERM
     cinit_wait 10
     assert_success
-    assert_took "$start" 800 3500
+    assert_took "$start" 800 9000
 }
 
 @test "runit: HUP without a main command makes every service reload" {
