@@ -289,6 +289,31 @@ EOF
     assert grep -qx "export FROM_DIR='changed'" "$ETC/container_environment.sh"
 }
 
+@test "the directory ends in the form cinit writes: a lone trailing newline dropped, -e's value over the file's" {
+    # what the import read is not looked at again by the export unless the bytes differ from
+    # what it would write: these two must still be rewritten
+    printf 'x\n' > "$CE/ONE"
+    printf 'y\n\n' > "$CE/TWO"
+    printf 'fromdir\n' > "$CE/WINNER"
+    printf 'z' > "$CE/SAME"
+    export WINNER=fromenv SAME=z
+    run cinit --skip-runit -- true
+    assert_success
+    assert_equal "$(od -An -c "$CE/ONE")" "$(printf x | od -An -c)"
+    assert_equal "$(od -An -c "$CE/TWO")" "$(printf 'y\n\n' | od -An -c)"
+    assert_equal "$(od -An -c "$CE/WINNER")" "$(printf fromenv | od -An -c)"
+    assert_equal "$(od -An -c "$CE/SAME")" "$(printf z | od -An -c)"
+    assert grep -qx "export WINNER='fromenv'" "$ETC/container_environment.sh"
+}
+
+@test "a startup script whose name starts with a dot runs too, in byte order" {
+    script "$ETC/my_init.d/.early" "echo .early >> '$T/log'"
+    script "$ETC/my_init.d/a" "echo a >> '$T/log'"
+    run cinit --skip-runit -- true
+    assert_success
+    assert_equal "$(paste -sd' ' "$T/log")" ".early a"
+}
+
 @test "without a docker_env group the dumps are 0640 root:root" {
     # the sandbox's /etc/group is the host's
     if grep -q '^docker_env:' /etc/group; then fail "the host has a docker_env group"; fi

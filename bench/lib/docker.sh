@@ -4,38 +4,39 @@
 now_us() { echo "${EPOCHREALTIME//[.,]/}"; }
 
 # IMG_ARGS: how to run a command in image variant $1 (base: under my_init; rootfs: bare;
-# rootfs-init: docker's own init, which is tini; scaleN: the base image with N more services)
+# rootfs-init: docker's own init, which is tini; scaleN: the base image grown to N services in
+# all, with N * 10 variables, under my_init --wait-for-services: the main command starts once
+# every service is ready, as cinit judges it)
 image_args() {
     case $1 in
         base) IMG_ARGS=("$BASE_IMAGE" /sbin/my_init --) ;;
         rootfs) IMG_ARGS=("$ROOTFS_IMAGE") ;;
         rootfs-init) IMG_ARGS=(--init "$ROOTFS_IMAGE") ;;
-        scale*) IMG_ARGS=("${SCALE_ENV_ARGS[@]}" "$SCALE_IMAGE:${1#scale}" /sbin/my_init --) ;;
+        scale*) IMG_ARGS=("${SCALE_ENV_ARGS[@]}" "$SCALE_IMAGE:${1#scale}" /sbin/my_init --wait-for-services --) ;;
     esac
 }
 
-# timed_run VARIANT KEY CMD...: RUNS_IMAGE times `docker run --rm`; samples of
-# docker run -> the mark CMD prints (KEY.boot) and the mark -> container gone (KEY.end)
+# timed_run VARIANT KEY CMD...: one `docker run --rm`; samples of docker run -> the mark CMD
+# prints (KEY.boot), the mark -> container gone (KEY.end) and the whole (KEY.run)
 timed_run() {
     local v=$1 key=$2 t0 t1 out
     shift 2
+    [ ! -e "$work/raw/$key.boot.fail" ] || return 0
     image_args "$v"
-    for _ in $(seq "$RUNS_IMAGE"); do
-        t0=$(now_us)
-        # the services of the image write to the same stdout: the mark finds our line
-        out=$(docker run --rm --network none "${IMG_ARGS[@]}" "$@" 2> "$work/docker.log" |
-            sed -n 's/^bench-mark:\([0-9]\{16\}\)$/\1/p') || true
-        t1=$(now_us)
-        if [ -z "$out" ]; then
-            say "FAILED: docker run ${IMG_ARGS[*]:0:3}... $*"
-            tail -n 5 "$work/docker.log" | sed 's/^/bench:   /' >&2
-            : > "$work/raw/$key.boot.fail"
-            return
-        fi
-        echo $((out - t0)) >> "$work/raw/$key.boot"
-        echo $((t1 - out)) >> "$work/raw/$key.end"
-        echo $((t1 - t0)) >> "$work/raw/$key.run"
-    done
+    t0=$(now_us)
+    # the services of the image write to the same stdout: the mark finds our line
+    out=$(docker run --rm --network none "${IMG_ARGS[@]}" "$@" 2> "$work/docker.log" |
+        sed -n 's/^bench-mark:\([0-9]\{16\}\)$/\1/p') || true
+    t1=$(now_us)
+    if [ -z "$out" ]; then
+        say "FAILED: docker run ${IMG_ARGS[*]:0:3}... $*"
+        tail -n 5 "$work/docker.log" | sed 's/^/bench:   /' >&2
+        : > "$work/raw/$key.boot.fail"
+        return
+    fi
+    echo $((out - t0)) >> "$work/raw/$key.boot"
+    echo $((t1 - out)) >> "$work/raw/$key.end"
+    echo $((t1 - t0)) >> "$work/raw/$key.run"
 }
 
 # docker stop of `sleep infinity` as the main command, RUNS times
@@ -64,11 +65,11 @@ stop_runs() {
     done
 }
 
-# the base image with N more runit services (a shell that sleeps), built once per N
+# the base image grown to N services in all (the new ones a shell that sleeps), built once
 scale_image() {
     local n=$1 ctx=$work/scale-$1 i
     mkdir -p "$ctx/service"
-    for i in $(seq "$n"); do
+    for i in $(seq $((n - BASE_SERVICES))); do
         mkdir -p "$ctx/service/bench$i"
         printf '#!/bin/sh\nexec sleep infinity\n' > "$ctx/service/bench$i/run"
         chmod +x "$ctx/service/bench$i/run"
@@ -95,7 +96,7 @@ scale_env() {
 }
 
 docker_bench() {
-    local v img n mark ready
+    local v img n mark round t0=$SECONDS sizes=""
     if ! command -v docker > /dev/null || ! docker info > /dev/null 2>&1; then
         say "no Docker engine answers: no image figures"
         record image.missing "no Docker engine"
@@ -112,35 +113,52 @@ docker_bench() {
         record "imgsize.$v" "$(docker image inspect -f '{{.Size}}' "$img")"
     done
     mkdir -p "$work/raw"
-    mark='date +bench-mark:%s%6N'
-    # every service up (runit's own check), then the mark; the container then stops them all
-    ready="sv -w 60 check /etc/service/* > /dev/null && $mark"
-    say "image: boot to main command, services ready, docker stop"
-    for v in base rootfs rootfs-init; do
-        # shellcheck disable=SC2086 # the mark is one command, split on purpose
-        timed_run "$v" "img.$v" $mark
-    done
-    timed_run base "svc.base" sh -c "$ready"
-    stop_runs base "$RUNS_STOP"
-    stop_runs rootfs-init "$RUNS_STOP"
-    stop_runs rootfs 1 # always the 10 s grace: `sleep` as PID 1 ignores SIGTERM
+    BASE_SERVICES=$(docker run --rm --network none --entrypoint /bin/sh "$BASE_IMAGE" -c 'ls /etc/service | wc -l')
+    record image.base_services "$BASE_SERVICES"
+    say "image: $SCALE_IMAGE with $SCALE_SIZES services ($BASE_IMAGE has $BASE_SERVICES)"
     for n in $SCALE_SIZES; do
-        say "image with $n more services and $((n * 10)) variables ($((n / 6)) of 64 KiB)"
-        if ! scale_image "$n"; then
+        if [ "$n" -lt "$BASE_SERVICES" ]; then
+            say "$n services: fewer than $BASE_IMAGE has, left out"
+        elif ! scale_image "$n"; then
             say "FAILED: docker build of $SCALE_IMAGE:$n"
             tail -n 5 "$work/docker.log" | sed 's/^/bench:   /' >&2
-            : > "$work/raw/svc.scale$n.boot.fail"
-            continue
+        else
+            sizes="$sizes $n"
         fi
-        # in a subshell: the megabyte of variables stays out of everything that follows
-        (scale_env $((n * 10)) $((n / 6)) && timed_run "scale$n" "svc.scale$n" sh -c "$ready")
-        docker image rm "$SCALE_IMAGE:$n" > /dev/null 2>&1 || true
     done
+    record image.sizes "$sizes"
+    mark='date +bench-mark:%s%6N'
+    for round in $(seq "$RUNS_IMAGE"); do
+        say "image round $round/$RUNS_IMAGE: docker run to main command / every service ready"
+        for v in rootfs rootfs-init base; do
+            # shellcheck disable=SC2086 # the mark is one command, split on purpose
+            timed_run "$v" "img.$v" $mark
+        done
+        for n in $sizes; do
+            # in a subshell: the megabytes of variables stay out of everything that follows
+            # shellcheck disable=SC2086
+            (scale_env $((n * 10)) $((n / 6)) && timed_run "scale$n" "svc.scale$n" $mark)
+        done
+    done
+    say "image: docker stop"
+    stop_runs rootfs-init "$RUNS_STOP"
+    stop_runs rootfs 1 # always the 10 s grace: `sleep` as PID 1 ignores SIGTERM
+    # the smallest and the largest image (the stop of every service is in .end above too)
+    local -a all
+    read -r -a all <<< "$sizes"
+    if [ ${#all[@]} -gt 0 ]; then
+        for n in $(printf '%s\n' "${all[0]}" "${all[-1]}" | uniq); do
+            (scale_env $((n * 10)) $((n / 6)) && stop_runs "scale$n" "$RUNS_STOP")
+        done
+    fi
+    for n in $sizes; do docker image rm "$SCALE_IMAGE:$n" > /dev/null 2>&1 || true; done
     # shellcheck disable=SC2086 # a list of sizes
-    for v in img.base img.rootfs img.rootfs-init svc.base $(printf 'svc.scale%s ' $SCALE_SIZES); do
+    for v in img.base img.rootfs img.rootfs-init $(printf 'svc.scale%s ' $sizes); do
         summarize "$v.boot"
         summarize "$v.end"
         summarize "$v.run"
     done
-    for v in base rootfs rootfs-init; do summarize "stop.$v"; done
+    # shellcheck disable=SC2086
+    for v in rootfs rootfs-init $(printf 'scale%s ' $sizes); do summarize "stop.$v"; done
+    record time.docker $((SECONDS - t0))
 }

@@ -1,8 +1,21 @@
 # shellcheck shell=bash disable=SC2154 # work, build, top and the settings: set by bench/run
 # bench/run's report (sourced): bench/RESULTS.md from the results file, and the plot.
-get() { awk -v k="$1" '$1 == k {$1 = ""; sub(/^ /, ""); print; exit}' "$work/results"; }
-# field N of a value ("median min max runs", "vmrss rssanon rssfile runs")
-getf() { get "$1" | awk -v n="$2" '{print $n}'; }
+# the results file, KEY VALUE... a line, in memory: the report asks for hundreds of values
+declare -A RES
+load_results() {
+    local k v
+    RES=()
+    while read -r k v; do
+        [ -n "${RES[$k]+set}" ] || RES[$k]=$v # the first of a key, as before
+    done < "$work/results"
+}
+get() { echo "${RES[$1]:-}"; }
+# field N of a value ("median min max runs noise", "vmrss rssanon rssfile runs noise")
+getf() {
+    local -a f
+    read -r -a f <<< "${RES[$1]:-}"
+    echo "${f[$2 - 1]:-}"
+}
 
 # cell VALUE SCALE DECIMALS: a number scaled for the table, or why there is none
 cell() {
@@ -59,7 +72,7 @@ f_irper() {
     local a b
     a=$(get "irreap.$1") b=$(get "ir.$1")
     if [ "$1" != bare ] && isnum "$a" && isnum "$b"; then
-        awk -v a="$a" -v b="$b" -v n="$ORPHANS" 'BEGIN {printf "%.0f", (a - b) / n}'
+        awk -v a="$a" -v b="$b" -v n="$CG_ORPHANS" 'BEGIN {printf "%.0f", (a - b) / n}'
     else
         na
     fi
@@ -137,20 +150,37 @@ goal_vs_peer() {
     r=$(ratio "$c" "$bv")
     goal "$1" "cinit $(cell "$c" "$6" 0) $5, best peer $bp $(cell "$bv" "$6" 0) $5: **$r×**" "$(cmp_le "$r" "$4")"
 }
-# boot to every service up, and the stop, with 100 more services and 1,000 variables cost per
-# service no more than with 25 (+10 % for noise): growth no faster than linear
+# the image grown from few to many services (and variables): the cost over the bare rootfs of the
+# boot to every service ready and of the stop; growth no faster than linear means the cost of one
+# more service between the two largest sizes is at most 1.5 times that between the two smallest
+# (or 1 ms a service, when that is less: below it, the run's noise decides)
+slope() { awk -v a="$1" -v b="$2" -v n="$3" -v m="$4" 'BEGIN {printf "%.2f", (b - a) / (m - n) / 1e3}'; }
 goal_linear() {
-    local b25 b100 e25 e100 ok=unknown
-    b25=$(minus "$(getf svc.scale25.boot 1)" "$(getf img.rootfs.boot 1)")
-    b100=$(minus "$(getf svc.scale100.boot 1)" "$(getf img.rootfs.boot 1)")
-    e25=$(minus "$(getf svc.scale25.end 1)" "$(getf img.rootfs.end 1)")
-    e100=$(minus "$(getf svc.scale100.end 1)" "$(getf img.rootfs.end 1)")
-    if isnum "$b25" && isnum "$b100" && isnum "$e25" && isnum "$e100"; then
-        ok=$(awk -v a="$b25" -v b="$b100" -v c="$e25" -v d="$e100" \
-            'BEGIN {print (b / 103 <= 1.1 * a / 28 && d / 103 <= 1.1 * c / 28) ? "yes" : "no"}')
+    local -a sz
+    read -r -a sz <<< "$(get image.sizes)"
+    local ok=unknown text="not measured" n key b e bs="" es="" bl=() el=() i
+    if [ ${#sz[@]} -ge 3 ] && isnum "$(getf img.rootfs.boot 1)"; then
+        ok=yes
+        for n in "${sz[@]}"; do
+            key=svc.scale$n
+            b=$(minus "$(getf "$key.boot" 1)" "$(getf img.rootfs.boot 1)")
+            e=$(minus "$(getf "$key.end" 1)" "$(getf img.rootfs.end 1)")
+            isnum "$b" && isnum "$e" || ok=unknown
+            bl+=("$b") el+=("$e")
+            bs="$bs → $(cell "$b" 1e3 0)" es="$es → $(cell "$e" 1e3 0)"
+        done
+        if [ "$ok" = yes ]; then
+            i=$((${#sz[@]} - 1))
+            local b1 b2 e1 e2
+            b1=$(slope "${bl[0]}" "${bl[1]}" "${sz[0]}" "${sz[1]}") b2=$(slope "${bl[i - 1]}" "${bl[i]}" "${sz[i - 1]}" "${sz[i]}")
+            e1=$(slope "${el[0]}" "${el[1]}" "${sz[0]}" "${sz[1]}") e2=$(slope "${el[i - 1]}" "${el[i]}" "${sz[i - 1]}" "${sz[i]}")
+            ok=$(awk -v a="$b1" -v b="$b2" -v c="$e1" -v d="$e2" 'function m(x) {return x > 1 ? x : 1}
+                BEGIN {print (b <= 1.5 * m(a) && d <= 1.5 * m(c)) ? "yes" : "no"}')
+            text="over the bare rootfs, boot to every service ready ${bs# → } ms ($b1 then $b2 ms per added service), stop ${es# → } ms ($e1 then $e2 ms per added service)"
+        fi
     fi
-    goal "image: boot and stop grow no faster than linearly (28 → 103 services, 250 → 1,000 variables)" \
-        "over the bare rootfs, boot $(cell "$b25" 1e3 0) → $(cell "$b100" 1e3 0) ms, stop $(cell "$e25" 1e3 0) → $(cell "$e100" 1e3 0) ms (×3.7 services)" "$ok"
+    local list="${sz[*]}"
+    goal "image: boot and stop grow no faster than linearly (${list// / → } services, ten times as many variables)" "$text" "$ok"
 }
 
 # how far each figure can be trusted: the interquartile range of its samples in % of the median
@@ -165,9 +195,11 @@ noise_table() {
     echo "|---|---:|---:|"
     for key in hf:"whole command (hyperfine)" start:"exec → namespace empty (nsrun)" main:"exec → main command" \
         mem:"idle VmRSS" reap:"$ORPHANS orphans" term:"SIGTERM → exit" sig:"SIGUSR1 → main command" \
-        termsvc:"SIGTERM with 3 services" img:"docker run → main command" svc:"docker run → services up"; do
+        termsvc:"SIGTERM with 3 services" img:"docker run → main command" svc:"docker run → every service ready" \
+        stop:"docker stop"; do
         lo="" hi="" n=""
-        for v in $VARIANTS syslogd base rootfs rootfs-init scale25 scale100; do
+        # shellcheck disable=SC2046 # lists of names
+        for v in $VARIANTS syslogd base rootfs rootfs-init $(printf 'scale%s ' $(get image.sizes)); do
             k=${key%%:*}.$v
             case ${key%%:*} in img | svc) k=$k.boot ;; esac
             isnum "$(getf "$k" 5)" || continue
@@ -187,28 +219,45 @@ image_report() {
         echo "No image figures: $(get image.missing)."
         return
     fi
-    local c="$BASE_IMAGE (my_init, 3 services)" r="$ROOTFS_IMAGE" ms='1e3 0'
-    echo "| figure (ms) | $c | $r, no init | $r, \`--init\` | + 25 services, 250 variables | + 100 services, 1,000 variables |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    local -a sz
+    read -r -a sz <<< "$(get image.sizes)"
+    local r="$ROOTFS_IMAGE" ms='1e3 0' n row
+    # shellcheck disable=SC2016 # backquotes of markdown
+    printf '| figure (ms) | %s, no init | %s, `--init` | %s (my_init, %s services) |' "$r" "$r" "$BASE_IMAGE" "$(get image.base_services)"
+    for n in "${sz[@]}"; do printf ' %s services, %s variables |' "$n" "$((n * 10))"; done
+    echo
+    printf '|---|---:|---:|---:|'
+    for n in "${sz[@]}"; do printf -- '---:|'; done
+    echo
     # shellcheck disable=SC2086
-    {
-    echo "| \`docker run\` → main command (\`date\`) runs | $(cell "$(getf img.base.boot 1)" $ms) | $(cell "$(getf img.rootfs.boot 1)" $ms) | $(cell "$(getf img.rootfs-init.boot 1)" $ms) | — | — |"
-    echo "| \`docker run\` → every service up (\`sv check\`) | $(cell "$(getf svc.base.boot 1)" $ms) | — | — | $(cell "$(getf svc.scale25.boot 1)" $ms) | $(cell "$(getf svc.scale100.boot 1)" $ms) |"
-    echo "| main command ends → container gone (services stopped) | $(cell "$(getf svc.base.end 1)" $ms) | $(cell "$(getf img.rootfs.end 1)" $ms) | $(cell "$(getf img.rootfs-init.end 1)" $ms) | $(cell "$(getf svc.scale25.end 1)" $ms) | $(cell "$(getf svc.scale100.end 1)" $ms) |"
-    echo "| whole \`docker run --rm\` | $(cell "$(getf svc.base.run 1)" $ms) | $(cell "$(getf img.rootfs.run 1)" $ms) | $(cell "$(getf img.rootfs-init.run 1)" $ms) | $(cell "$(getf svc.scale25.run 1)" $ms) | $(cell "$(getf svc.scale100.run 1)" $ms) |"
-    echo "| \`docker stop\`, \`sleep infinity\` as main command | $(cell "$(getf stop.base 1)" $ms) | $(cell "$(getf stop.rootfs 1)" $ms) | $(cell "$(getf stop.rootfs-init 1)" $ms) | — | — |"
-    }
+    for row in "boot:\`docker run\` → main command runs (with --wait-for-services: every service ready)" \
+        "end:main command ends → container gone (services stopped)" "run:whole \`docker run --rm\`" \
+        "stop:\`docker stop\`, \`sleep infinity\` as main command"; do
+        local k=${row%%:*}
+        printf '| %s |' "${row#*:}"
+        if [ "$k" = stop ]; then
+            printf ' %s | %s | — |' "$(cell "$(getf stop.rootfs 1)" $ms)" "$(cell "$(getf stop.rootfs-init 1)" $ms)"
+            for n in "${sz[@]}"; do printf ' %s |' "$(cell "$(getf "stop.scale$n" 1)" $ms)"; done
+        else
+            printf ' %s | %s | %s |' "$(cell "$(getf "img.rootfs.$k" 1)" $ms)" "$(cell "$(getf "img.rootfs-init.$k" 1)" $ms)" \
+                "$(cell "$(getf "img.base.$k" 1)" $ms)"
+            for n in "${sz[@]}"; do printf ' %s |' "$(cell "$(getf "svc.scale$n.$k" 1)" $ms)"; done
+        fi
+        echo
+    done
     echo
     echo "Image size: $(cell "$(get imgsize.base)" 1e6 1) MB ($ROOTFS_IMAGE: $(cell "$(get imgsize.rootfs)" 1e6 1) MB)."
-    echo "\`docker run --rm --network none IMAGE [/sbin/my_init --] CMD\`, median of $RUNS_IMAGE: the clock"
-    echo "CMD prints against the clock before \`docker run\`, and the clock when \`docker run\` returns."
-    echo "\"Every service up\" runs \`sv -w 60 check /etc/service/*\` as the main command, then prints the"
-    echo "clock; after it my_init stops every service. The larger images are the base image with 25 or 100"
-    echo "more services (\`exec sleep infinity\`) and 250 or 1,000 variables passed with \`-e\`, 4 or 16 of"
-    echo "them 64 KiB long (1,000 values of 64 KiB do not fit: Linux limits a program's environment and"
-    echo "arguments to a quarter of the stack limit, 2 MiB under Docker's default 8 MiB). \`docker"
-    echo "stop\` (10 s grace, sent 1.5 s after \`sleep\` started), median of $RUNS_STOP (once without an"
-    echo "init: \`sleep\` as PID 1 ignores SIGTERM, so Docker waits the whole grace time)."
+    echo "\`docker run --rm --network none IMAGE [/sbin/my_init [--wait-for-services] --] date\`, median of"
+    echo "$RUNS_IMAGE rounds in which every variant runs once: the clock \`date\` prints against the clock"
+    echo "before \`docker run\`, and the clock when \`docker run\` returns. The N-service images are the base"
+    echo "image with services added (\`exec sleep infinity\`) up to N in all, run with N × 10 variables passed"
+    echo "with \`-e\`, N / 6 of them 64 KiB long (1,000 values of 64 KiB do not fit: Linux limits a program's"
+    echo "environment and arguments to a quarter of the stack limit, 2 MiB under Docker's default 8 MiB);"
+    echo "their main command starts once cinit sees every service ready (\`--wait-for-services\`: a service"
+    echo "without a probe is ready once it has been up for a second, runit's own rule, which sets the"
+    echo "floor of that row). \`docker stop\` (10 s grace, sent 1.5 s after \`sleep\` started), median of"
+    echo "$RUNS_STOP (once without an init: \`sleep\` as PID 1 ignores SIGTERM, so Docker waits the whole grace"
+    echo "time); for the smallest and the largest N-service image."
 }
 
 report() {
@@ -262,7 +311,7 @@ report() {
     row "3. binary size, stripped (bytes)" f_size
     row "3. static" f_static
     row "4. $ORPHANS orphans: release → all reaped (ms)" f_reap
-    row "8. instructions of PID 1 for the $ORPHANS-orphan run (callgrind)" f_irreap
+    row "8. instructions of PID 1 for a $CG_ORPHANS-orphan run (callgrind)" f_irreap
     row "8. … per orphan, over \`INIT /bin/true\`" f_irper
     row "5. SIGTERM to PID 1 → namespace empty, main command dies on TERM (µs)" f_term
     row "5. … with 3 runit services (up for 1.2 s), no main command (ms)" f_termsvc
@@ -271,10 +320,12 @@ report() {
     echo
     echo "Samples per figure (pooled from $ROUNDS rounds, in each of which every init takes its turn, so"
     echo "that a change of the machine's load falls on all of them): hyperfine $(getf hf.tini 4)"
-    echo "(+5 warm-up a round), nsrun start-up $(getf start.tini 4), memory $(getf mem.tini 4) (read 200 ms"
-    echo "after the main command said it is ready), orphans $(getf reap.tini 4), SIGTERM $(getf term.tini 4),"
-    echo "SIGUSR1 $(getf sig.tini 4) signals (one after the other, each waited for), services"
-    echo "$(getf termsvc.cinit-default 4) ($(getf termsvcnew.cinit-default 4) for the 20 ms case), callgrind 1."
+    echo "(+2 warm-up a round), nsrun start-up $(getf start.tini 4), memory $(getf mem.tini 4) (read 200 ms"
+    echo "after the main command said it is ready), SIGTERM $(getf term.tini 4), SIGUSR1 $(getf sig.tini 4)"
+    echo "signals (one after the other, each waited for); orphans $(getf reap.tini 4) ($REAP_ROUNDS rounds of one run:"
+    echo "a run costs the kernel seconds; cinit's default mode, the same reaping code, is left out),"
+    echo "services $(getf termsvc.cinit-default 4) ($(getf termsvcnew.cinit-default 4) for the 20 ms case), callgrind 1 (its orphan run"
+    echo "with $CG_ORPHANS orphans: the count per orphan does not depend on how many)."
     echo "The inits get the environment \`docker run\` gives (PATH, HOSTNAME, HOME), not the caller's."
     echo "A SIGTERM is sent 20 ms after the main command said it is ready (1.2 s for services; the"
     echo "20 ms row shows that runsv's 1 s sleep after a service that ran for less than a second"
@@ -321,19 +372,23 @@ report() {
     goal_vs_peer "SIGTERM → exit ≤ 1.0× the best peer" term 1 1.0 µs 1e3
     goal_vs_peer "reaping $ORPHANS orphans ≤ 1.0× the best peer" reap 1 1.0 ms 1e6
     goal "instructions for \`INIT /bin/true\` within 2× catatonit's" \
-        "cinit $(f_ir cinit), catatonit $(f_ir catatonit): $(ratio "$(get ir.cinit)" "$(get ir.catatonit)")×" \
+        "cinit $(f_ir cinit), catatonit $(f_ir catatonit): **$(ratio "$(get ir.cinit)" "$(get ir.catatonit)")×** (cinit's first boot, writing its directory: $(cell "$(get irfresh.cinit)" 1 0), $(ratio "$(get irfresh.cinit)" "$(get ir.catatonit)")×)" \
         "$(cmp_le "$(ratio "$(get ir.cinit)" "$(get ir.catatonit)")" 2)"
     goal_linear
-    goal "\`make bench\` within 10 minutes" "$(awk -v s="$(get elapsed)" 'BEGIN {printf "%d min %02d s", s / 60, s % 60}') (before the report)" \
+    goal "\`make bench\` within 10 minutes" "$(awk -v s="$(get elapsed)" 'BEGIN {printf "%d min %02d s", s / 60, s % 60}') (from \`make bench\` on: build, image, every figure)" \
         "$(cmp_le "$(get elapsed)" 600)"
+    echo
+    echo "Time of the run's parts (s): start-up, memory and signal rounds $(get time.fast), orphans"
+    echo "$(get time.reap), services $(get time.services), callgrind $(get time.callgrind), Docker $(get time.docker);"
+    echo "everything, from \`make bench\` on: $(get elapsed)."
     echo
     noise_table
     echo
     image_report
     echo
     echo "Reproduce: \`make bench\` as root (installs the peers and tools of tools/deps/bench, builds"
-    echo "cinit and the helpers, runs everything); \`make bench BENCH_IMAGE=yes\` builds the images"
-    echo "first. The plot is bench/results.png."
+    echo "cinit, the helpers and the image as cinit-bench/base, runs everything; \`BENCH_IMAGE=no\` uses"
+    echo "the images already there). The plot is bench/results.png."
 }
 
 # num VALUE SCALE DECIMALS: as cell, but NaN (a gap in the plot) where there is no figure

@@ -39,6 +39,8 @@ struct options {
 extern struct options opt;
 extern long kill_process_ms, kill_all_ms;
 extern const char *init_dir;
+/* getenv for cinit's own variables (CINIT_*, KILL_*, ENV_INIT_DIRECTORY) only */
+const char *cinit_getenv(const char *name);
 
 /* ---- messages and time (msg.c) ---- */
 void say(const char *kind, const char *fmt, va_list ap);

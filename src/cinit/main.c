@@ -47,9 +47,32 @@ static void usage(FILE *f)
             progname);
 }
 
+/* cinit's own settings from the environment: its variables are found in one pass over it, so
+ * that the ten names cinit asks for cost one look each, not a walk of the environment each */
+static const char *own_vars[16];
+static size_t own_n;
+
+static void find_own_vars(void)
+{
+    for (char **e = environ; *e && own_n < sizeof own_vars / sizeof *own_vars; e++)
+        if ((**e == 'C' && strncmp(*e, "CINIT_", 6) == 0) || (**e == 'K' && strncmp(*e, "KILL_", 5) == 0) ||
+            (**e == 'E' && strncmp(*e, "ENV_INIT_DIRECTORY=", 19) == 0))
+            own_vars[own_n++] = *e;
+}
+
+const char *cinit_getenv(const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < own_n; i++)
+        if (strncmp(own_vars[i], name, n) == 0 && own_vars[i][n] == '=')
+            return own_vars[i] + n + 1;
+    /* more of them than the table holds (never in practice): ask libc */
+    return own_n == sizeof own_vars / sizeof *own_vars ? getenv(name) : NULL;
+}
+
 static void timeout_env(const char *name, long *ms)
 {
-    const char *v = getenv(name);
+    const char *v = cinit_getenv(name);
     if (!v)
         return;
     if (!parse_seconds_ms(v, MAX_TIMEOUT_S, ms)) {
@@ -99,7 +122,7 @@ static void signal_env(void)
         {"CINIT_PARENT_DEATH_SIGNAL", "parent-death-signal"},
     };
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
-        const char *v = getenv(vars[i].var);
+        const char *v = cinit_getenv(vars[i].var);
         if (v && *v)
             signal_option(vars[i].opt, vars[i].var, v);
     }
@@ -186,6 +209,7 @@ int main(int argc, char **argv)
         warning("cannot become a child subreaper: %s", strerror(errno));
     cenv_warn = cenv_warning;
 
+    find_own_vars();
     signal_env(); /* the command line wins: it comes second */
     int first = parse_args(argc, argv);
     char **cmd = argv + first;
@@ -193,10 +217,10 @@ int main(int argc, char **argv)
     timeout_env("KILL_PROCESS_TIMEOUT", &kill_process_ms);
     timeout_env("KILL_ALL_PROCESSES_TIMEOUT", &kill_all_ms);
     services_env();
-    const char *w = getenv("CINIT_WAIT_FOR_SERVICES");
+    const char *w = cinit_getenv("CINIT_WAIT_FOR_SERVICES");
     if (wait_services_ms < 0 && w && *w)
         timeout_env("CINIT_WAIT_FOR_SERVICES", &wait_services_ms);
-    const char *d = getenv("ENV_INIT_DIRECTORY");
+    const char *d = cinit_getenv("ENV_INIT_DIRECTORY");
     if (d && *d)
         init_dir = d;
     if (parent_death_signal) {

@@ -117,7 +117,7 @@ static bool cycle_from(struct svc *s, struct svc **stack, size_t depth, struct b
 
 static bool parse_limit(void)
 {
-    const char *v = getenv("CINIT_RESTART_LIMIT");
+    const char *v = cinit_getenv("CINIT_RESTART_LIMIT");
     if (!v || !*v)
         return true;
     const char *slash = strchr(v, '/');

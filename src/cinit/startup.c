@@ -2,6 +2,7 @@
  * and shutdown scripts. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +25,28 @@ void cenv_warning(const char *fmt, ...)
     va_end(ap);
 }
 
+/* one variable of the directory: docker run -e wins; either way the export need not look at a
+ * file that already holds the value it would write */
+static void import_var(const char *name, const char *value, bool canonical, void *arg)
+{
+    (void)arg;
+    struct envvar *cur = env_var(&env, name);
+    if (cur)
+        cur->saved = canonical && strcmp(cur->value, value) == 0;
+    else if (canonical)
+        env_set_saved(&env, name, value);
+    else
+        env_set(&env, name, value);
+}
+
 void import_boot(void)
 {
-    struct envlist dir = {0};
-    if (cenv_read_dir(CENV_ETC_BASE, &dir) < 0) {
+    if (cenv_read_dir_each(CENV_ETC_BASE, import_var, NULL) < 0) {
         if (errno == EACCES)
             warning("not running as root: cannot read %s, not importing it", CENV_ETC_BASE);
         else if (errno != ENOENT)
             warning("cannot read %s: %s", CENV_ETC_BASE, strerror(errno));
     }
-    for (size_t i = 0; i < dir.n; i++)
-        if (!env_get(&env, dir.v[i].name)) /* docker run -e wins */
-            env_set(&env, dir.v[i].name, dir.v[i].value);
-    env_free(&dir);
 }
 
 void export_boot(void)
@@ -61,6 +71,8 @@ void export_boot(void)
     }
     struct cenv_paths run;
     cenv_paths_for(&run, CENV_RUN_BASE);
+    for (size_t i = 0; i < env.n; i++)
+        env.v[i].saved = false; /* what import_boot found is in /etc, not in /run */
     if ((mkdir(CENV_RUN_DIR, 0755) < 0 && errno != EEXIST) || cenv_export(&run, &env) < 0) {
         warning("/etc is read-only and %s is not writable (%s): not exporting the container environment",
                 CENV_RUN_DIR, strerror(errno));
@@ -97,11 +109,6 @@ static void reimport(void)
 
 static bool script_done(void) { return script.done; }
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 bool is_executable_file(const char *path)
 {
     struct stat st;
@@ -122,32 +129,35 @@ int run_script(const char *path)
 /* Executable regular files of dir, in byte order of their names; NULL-terminated. */
 static char **list_scripts(const char *dir)
 {
-    char **names = NULL;
-    size_t n = 0;
-    DIR *d = opendir(dir);
-    if (!d) {
+    struct buf list = {0};
+    long n = -1;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        n = dir_names(dfd, &list);
+        int e = errno;
+        close(dfd);
+        errno = e;
+    }
+    if (n < 0) {
         if (errno != ENOENT)
             warning("cannot read %s: %s", dir, strerror(errno));
-    } else {
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            struct buf p = {0};
-            buf_addf(&p, "%s/%s", dir, de->d_name);
-            if (is_executable_file(buf_cstr(&p))) {
-                names = xrealloc(names, (n + 2) * sizeof *names);
-                names[n++] = p.p;
-            } else {
-                buf_free(&p);
-            }
-        }
-        closedir(d);
+        n = 0;
     }
-    if (n > 1)
-        qsort(names, n, sizeof *names, cmp_name);
-    names = xrealloc(names, (n + 1) * sizeof *names);
-    names[n] = NULL;
+    char **names = dir_names_sorted(&list, (size_t)n), **out = names;
+    size_t dl = strlen(dir);
+    for (char **p = names; *p; p++) {
+        size_t nl = strlen(*p);
+        char *path = xmalloc(dl + nl + 2);
+        memcpy(path, dir, dl);
+        path[dl] = '/';
+        memcpy(path + dl + 1, *p, nl + 1);
+        if (is_executable_file(path))
+            *out++ = path;
+        else
+            free(path);
+    }
+    *out = NULL;
+    buf_free(&list);
     return names;
 }
 

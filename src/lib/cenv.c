@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,16 @@ void (*cenv_warn)(const char *fmt, ...) = warnx_;
 
 void cenv_paths_for(struct cenv_paths *p, const char *base)
 {
-    snprintf(p->dir, sizeof p->dir, "%s", base);
-    snprintf(p->sh, sizeof p->sh, "%s.sh", base);
-    snprintf(p->json, sizeof p->json, "%s.json", base);
+    /* without snprintf: PID 1 does this at every boot */
+    size_t n = strlen(base);
+    if (n > sizeof p->dir - sizeof ".json")
+        n = sizeof p->dir - sizeof ".json"; /* the bases are the two constants of cenv.h */
+    memcpy(p->dir, base, n);
+    p->dir[n] = '\0';
+    memcpy(p->sh, base, n);
+    memcpy(p->sh + n, ".sh", sizeof ".sh");
+    memcpy(p->json, base, n);
+    memcpy(p->json + n, ".json", sizeof ".json");
 }
 
 void cenv_locate(struct cenv_paths *p)
@@ -34,45 +42,84 @@ gid_t cenv_group(void)
     return group_gid(CENV_GROUP, &gid) == 1 ? gid : 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* how cenv_write_var writes value: one more newline when it ends in one (the reader strips one) */
+static bool canonical(const char *file, size_t len)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return len == 0 || file[len - 1] != '\n' || (len > 1 && file[len - 2] == '\n');
 }
 
-int cenv_read_dir(const char *dir, struct envlist *out)
+/* The value of the open file fd (one trailing newline stripped): in small when it fits (most
+ * do: no allocation), else in big. 0, 1 (larger than CENV_MAX_VALUE) or -1 with errno.
+ * *canon: the file holds what cenv_write_var writes for it. */
+static int read_value(int fd, char *small, size_t small_cap, struct buf *big, char **val, size_t *len, bool *canon)
+{
+    size_t n = 0;
+    for (;;) { /* into small while there is room, then on into big */
+        ssize_t r = read(fd, small + n, small_cap - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n == small_cap - 1)
+            break;
+    }
+    char *p = small;
+    if (n == small_cap - 1) {
+        big->len = 0;
+        buf_add(big, small, n);
+        for (;;) {
+            buf_reserve(big, big->len < 65536 ? big->len : 65536);
+            ssize_t r = read(fd, big->p + big->len, big->cap - big->len - 1);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                return -1;
+            if (r == 0)
+                break;
+            big->len += (size_t)r;
+            if (big->len > CENV_MAX_VALUE)
+                return 1;
+        }
+        p = big->p, n = big->len;
+    }
+    *canon = canonical(p, n);
+    if (n && p[n - 1] == '\n')
+        n--;
+    p[n] = '\0';
+    *val = p, *len = n;
+    return 0;
+}
+
+int cenv_read_dir_each(const char *dir, cenv_var_fn fn, void *arg)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return -1;
-    DIR *d = fdopendir(dfd);
-    if (!d) {
+    struct buf list = {0};
+    long count = dir_names(dfd, &list);
+    if (count < 0) {
         int e = errno;
         close(dfd);
+        buf_free(&list);
         errno = e;
         return -1;
     }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue; /* ., .., and atomic_write's temporary files */
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            names = xrealloc(names, cap * sizeof *names);
-        }
-        names[n++] = xstrdup(de->d_name);
-        errno = 0;
-    }
-    int rc = errno ? -1 : 0;
-    int saved = errno;
-    if (n > 1)
-        qsort(names, n, sizeof *names, cmp_str);
-    struct buf val = {0};
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    char **names = dir_names_sorted(&list, (size_t)count);
+    struct buf big = {0};
+    char small[4096];
+    for (size_t i = 0; names[i]; i++) {
+        if (names[i][0] == '.')
+            continue; /* atomic_write's temporary files */
+        unsigned char type = (unsigned char)names[i][-1];
         struct stat st;
-        if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+        /* the directory's own type spares a stat for each file; only filesystems that give
+         * none need one */
+        if (type == DT_UNKNOWN && fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+            type = S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+        if (type != DT_REG)
             continue;
         if (!cenv_name_ok(names[i])) {
             cenv_warn("%s/%s: not a valid variable name, skipped", dir, names[i]);
@@ -83,56 +130,71 @@ int cenv_read_dir(const char *dir, struct envlist *out)
             cenv_warn("%s/%s: %s", dir, names[i], strerror(errno));
             continue;
         }
-        val.len = 0;
-        char tmp[8192];
-        ssize_t r;
-        bool big = false;
-        while ((r = read(fd, tmp, sizeof tmp)) != 0) {
-            if (r < 0) {
-                if (errno == EINTR)
-                    continue;
-                break;
-            }
-            if (val.len + (size_t)r > CENV_MAX_VALUE) {
-                big = true;
-                break;
-            }
-            buf_add(&val, tmp, (size_t)r);
-        }
-        int rerr = r < 0 ? errno : 0;
+        bool canon = false;
+        char *val;
+        size_t len;
+        int r = read_value(fd, small, sizeof small, &big, &val, &len, &canon);
+        int rerr = errno;
         close(fd);
-        if (rerr) {
+        if (r < 0) {
             cenv_warn("%s/%s: %s", dir, names[i], strerror(rerr));
             continue;
         }
-        if (big) {
+        if (r > 0) {
             cenv_warn("%s/%s: larger than %d bytes, skipped", dir, names[i], CENV_MAX_VALUE);
             continue;
         }
-        if (memchr(val.p ? val.p : "", '\0', val.len)) {
+        if (memchr(val, '\0', len)) {
             cenv_warn("%s/%s: contains a NUL byte, skipped", dir, names[i]);
             continue;
         }
-        if (val.len && val.p[val.len - 1] == '\n')
-            val.len--;
-        env_set(out, names[i], buf_cstr(&val));
+        fn(names[i], val, canon, arg);
     }
-    buf_free(&val);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
+    buf_free(&big);
+    buf_free(&list);
     free(names);
-    closedir(d);
-    errno = saved;
-    return rc;
+    close(dfd);
+    return 0;
+}
+
+static void add_var(const char *name, const char *value, bool canon, void *arg)
+{
+    if (canon)
+        env_set_saved(arg, name, value);
+    else
+        env_set(arg, name, value);
+}
+
+int cenv_read_dir(const char *dir, struct envlist *out)
+{
+    return cenv_read_dir_each(dir, add_var, out);
+}
+
+/* memcmp a word at a time (libc's compares byte by byte): the dumps are compared at every boot */
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return false;
+    }
+    return memcmp(a + i, b + i, n - i) == 0;
 }
 
 /* Same content already there? Then there is nothing to write (and a read-only file is fine). */
-static bool same_content(const char *path, const char *data, size_t len)
+static bool same_content(const char *path, const char *data, size_t len, struct stat *st)
 {
     /* compared piece by piece as it is read: PID 1 does this for every variable at every boot */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return false;
+    if (st && fstat(fd, st) < 0) { /* the caller's check of owner and mode, on the same file */
+        close(fd);
+        return false;
+    }
     char tmp[4096];
     size_t off = 0;
     bool same = true;
@@ -144,7 +206,7 @@ static bool same_content(const char *path, const char *data, size_t len)
             same = r == 0 && off == len;
             break;
         }
-        if ((size_t)r > len - off || memcmp(tmp, data + off, (size_t)r) != 0) {
+        if ((size_t)r > len - off || !same_bytes(tmp, data + off, (size_t)r)) {
             same = false;
             break;
         }
@@ -179,7 +241,7 @@ int cenv_write_var(const char *dir, const char *name, const char *value)
         bytes = data.p, len = data.len;
     }
     int rc = 0;
-    if (!same_content(path, bytes, len))
+    if (!same_content(path, bytes, len, NULL))
         rc = atomic_write(path, bytes, len, 0600, (uid_t)-1, (gid_t)-1);
     int e = errno;
     buf_free(&data);
@@ -190,7 +252,7 @@ int cenv_write_var(const char *dir, const char *name, const char *value)
 static int write_dump(const char *path, struct buf *text, gid_t gid)
 {
     struct stat st;
-    if (same_content(path, text->p, text->len) && stat(path, &st) == 0 &&
+    if (same_content(path, text->p, text->len, &st) &&
         (st.st_mode & 07777) == 0640 && st.st_uid == 0 && st.st_gid == gid)
         return 0;
     return atomic_write(path, text->p, text->len, 0640, 0, gid);
@@ -236,8 +298,8 @@ int cenv_export(const struct cenv_paths *p, const struct envlist *e)
         return -1;
     for (size_t i = 0; i < e->n; i++) {
         const char *name = e->v[i].name;
-        if (!cenv_exportable(name))
-            continue;
+        if (e->v[i].saved || !cenv_exportable(name))
+            continue; /* read from this directory as it is: nothing to compare or write */
         if (cenv_write_var(p->dir, name, e->v[i].value) < 0)
             return -1;
     }

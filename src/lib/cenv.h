@@ -16,9 +16,11 @@
 #define CENV_GROUP "docker_env"
 #define CENV_MAX_VALUE (1024 * 1024)
 
+/* name and value share one block (value follows name's NUL); envlist.c owns it. */
 struct envvar {
     char *name;
     char *value;
+    bool saved; /* the directory's file holds exactly this value (env_set_saved; a change clears it) */
 };
 /* In order of insertion (env_sort reorders). idx is a hash index over v, so that a set or get
  * costs the same for the thousandth variable as for the first; private to cenv.c. */
@@ -26,11 +28,17 @@ struct envlist {
     struct envvar *v;
     size_t n, cap;
     size_t *idx, idx_cap; /* slots hold position + 1, 0 is empty; idx_cap 0: rebuild first */
+    char *arena;          /* the blocks of env_from_environ, in one allocation */
+    size_t arena_len;
 };
 
 void env_set(struct envlist *e, const char *name, const char *value);
+/* env_set, and mark the variable as already in the directory byte for byte (cenv_export skips it). */
+void env_set_saved(struct envlist *e, const char *name, const char *value);
 bool env_unset(struct envlist *e, const char *name);
 const char *env_get(const struct envlist *e, const char *name);
+/* The variable itself (NULL: none), valid until the list changes. */
+struct envvar *env_var(const struct envlist *e, const char *name);
 void env_sort(struct envlist *e); /* byte order of names */
 void env_free(struct envlist *e);
 /* From an environ-style array; entries without '=' are skipped, the last duplicate wins. */
@@ -81,13 +89,25 @@ extern void (*cenv_warn)(const char *fmt, ...) __attribute__((format(printf, 1, 
  * values of the same names. Names that are not cenv_name_ok, values with NUL or over
  * CENV_MAX_VALUE are skipped with a warning. 0, or -1 with errno (ENOENT: no directory). */
 int cenv_read_dir(const char *dir, struct envlist *out);
+/* The same walk, each variable to fn; canonical: the file holds exactly what cenv_write_var
+ * writes for value (cenv_read_dir marks those saved). */
+typedef void (*cenv_var_fn)(const char *name, const char *value, bool canonical, void *arg);
+int cenv_read_dir_each(const char *dir, cenv_var_fn fn, void *arg);
 /* Write one variable's file atomically (unchanged files are left alone). 0 or -1/errno. */
 int cenv_write_var(const char *dir, const char *name, const char *value);
 /* Write every exportable variable of e to the directory (creating it 0700), then the dumps
- * (0640 root:docker_env) atomically. 0 or -1/errno (the first failure). */
+ * (0640 root:docker_env) atomically. Variables marked saved were read from this directory
+ * unchanged and are not looked at again. 0 or -1/errno (the first failure). */
 int cenv_export(const struct cenv_paths *p, const struct envlist *e);
 /* Regenerate only the dumps from what the directory holds now. */
 int cenv_write_dumps(const struct cenv_paths *p, const struct envlist *e);
+/* The entries of the open directory dfd but . and .., appended to out
+ * as records "TYPE NAME\0" (TYPE: one byte, the DT_* of getdents); their count, or -1/errno. */
+long dir_names(int dfd, struct buf *out);
+/* Pointers to the NAMEs of dir_names' n records in byte order, NULL-terminated (free the array
+ * only; each name's TYPE byte is name[-1]). */
+char **dir_names_sorted(const struct buf *names, size_t n);
+
 /* gid of docker_env, or 0 when the group does not exist. */
 gid_t cenv_group(void);
 

@@ -21,6 +21,8 @@ bool cenv_name_ok(const char *name)
 bool cenv_name_private(const char *name)
 {
     static const char *const priv[] = {"HOME", "USER", "GROUP", "UID", "GID", "SHELL"};
+    if (!strchr("HUGS", name[0]))
+        return false; /* none of them: asked for every variable, several times a boot */
     for (size_t i = 0; i < sizeof priv / sizeof *priv; i++)
         if (strcmp(name, priv[i]) == 0)
             return true;
@@ -311,13 +313,19 @@ void sh_dump(struct buf *out, const struct envlist *e)
         const char *name = e->v[i].name;
         if (!cenv_exportable(name))
             continue;
-        nm.len = 0;
-        sh_name_sanitize(&nm, name);
-        /* a sanitized name never overrides a variable that really has that name */
-        if (!sh_name_ok(name) && env_get(e, buf_cstr(&nm)))
-            continue;
-        buf_adds(out, "export ");
-        buf_add(out, nm.p, nm.len);
+        buf_add(out, "export ", 7);
+        if (sh_name_ok(name)) { /* nearly every name: as it is */
+            buf_adds(out, name);
+        } else {
+            nm.len = 0;
+            sh_name_sanitize(&nm, name);
+            /* a sanitized name never overrides a variable that really has that name */
+            if (env_get(e, buf_cstr(&nm))) {
+                out->len -= 7;
+                continue;
+            }
+            buf_add(out, nm.p, nm.len);
+        }
         buf_addc(out, '=');
         sh_quote(out, e->v[i].value, strlen(e->v[i].value));
         buf_addc(out, '\n');
