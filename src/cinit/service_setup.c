@@ -1,0 +1,173 @@
+/* The services at boot (cinit(8), "Services: readiness, order, health"): each service's files
+ * read (depends, critical, ready/check), the dependencies checked (names, cycles), and the
+ * services that wait for others held back with a down file of cinit's before runsvdir starts
+ * (see services.c for how they are released). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cinit.h"
+#include "probe.h"
+#include "runit.h"
+#include "services.h"
+
+static struct svc *find(const char *name)
+{
+    for (size_t i = 0; i < nsvcs; i++)
+        if (strcmp(svcs[i].name, name) == 0)
+            return &svcs[i];
+    return NULL;
+}
+
+/* a dependency cycle through s, as "a -> b -> a", into b */
+static bool cycle_from(struct svc *s, struct svc **stack, size_t depth, struct buf *b)
+{
+    s->mark = 1;
+    stack[depth] = s;
+    for (size_t i = 0; i < s->ndeps; i++) {
+        struct svc *d = &svcs[s->dep[i]];
+        if (d->mark == 1) {
+            size_t from = 0;
+            while (stack[from] != d)
+                from++;
+            for (size_t k = from; k <= depth; k++)
+                buf_addf(b, "%s -> ", stack[k]->name);
+            buf_adds(b, d->name);
+            return true;
+        }
+        if (d->mark == 0 && cycle_from(d, stack, depth + 1, b))
+            return true;
+    }
+    s->mark = 2;
+    return false;
+}
+
+static bool parse_limit(void)
+{
+    const char *v = cinit_getenv("CINIT_RESTART_LIMIT");
+    if (!v || !*v)
+        return true;
+    const char *slash = strchr(v, '/');
+    char n[32];
+    if (slash && (size_t)(slash - v) < sizeof n) {
+        memcpy(n, v, (size_t)(slash - v));
+        n[slash - v] = '\0';
+        if (parse_long(n, 1, MAX_STARTS - 1, &restart_n) && parse_seconds_ms(slash + 1, MAX_TIMEOUT_S, &restart_window_ms) &&
+            restart_window_ms > 0)
+            return true;
+    }
+    error("CINIT_RESTART_LIMIT='%s' is not RESTARTS/SECONDS (e.g. 5/60, at most %d restarts)", v, MAX_STARTS - 1);
+    return false;
+}
+
+void services_env(void)
+{
+    if (!parse_limit())
+        exit(2);
+}
+
+bool services_prepare(bool waiting)
+{
+    char **names = runit_services(SERVICE_DIR);
+    if (!names)
+        return true; /* runsvdir will say what is wrong with it */
+    nsvcs = runit_list_len(names);
+    svcs = calloc(nsvcs ? nsvcs : 1, sizeof *svcs);
+    if (!svcs)
+        die(1, "out of memory");
+    bool ok = true, any = waiting || restart_n || opt.verbose;
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        s->name = names[i];
+        s->pidfd = -1;
+        snprintf(s->dir, sizeof s->dir, "%s/%s", SERVICE_DIR, s->name);
+        char path[PATH_MAX + 16], err[512];
+        snprintf(path, sizeof path, "%s/depends", s->dir);
+        s->deps = runit_read_list(path);
+        if (!s->deps) {
+            error("cannot read %s: %s", path, strerror(errno));
+            s->deps = runit_parse_list("", 0);
+            ok = false;
+        }
+        s->ndeps = runit_list_len(s->deps);
+        s->critical = runit_has_file(s->dir, "critical");
+        bool held;
+        s->enabled = !runit_has_down(s->dir, &held) || held;
+        if (!probe_for_service(s->dir, &s->probe, err, sizeof err)) {
+            error("service %s: %s", s->name, err);
+            ok = false;
+        }
+        s->loud = s->ndeps || s->critical || runit_has_file(s->dir, "ready") || waiting;
+        snprintf(path, sizeof path, "%s/%s", CINIT_NOTE_DIR, s->name);
+        if (unlink(path) < 0 && errno != ENOENT) /* what an earlier boot noted is not true now */
+            debug("cannot remove %s: %s", path, strerror(errno));
+        any |= s->loud;
+        snprintf(path, sizeof path, "%s/down", s->dir);
+        if (held && !s->ndeps && unlink(path) < 0 && errno != ENOENT) /* left from an earlier boot */
+            warning("cannot remove %s: %s", path, strerror(errno));
+    }
+    free(names); /* the strings now belong to svcs */
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        s->dep = calloc(s->ndeps ? s->ndeps : 1, sizeof *s->dep);
+        if (!s->dep)
+            die(1, "out of memory");
+        for (size_t k = 0; k < s->ndeps; k++) {
+            struct svc *d = find(s->deps[k]);
+            if (!d) {
+                error("service %s depends on %s, which is not a service in %s", s->name, s->deps[k], SERVICE_DIR);
+                ok = false;
+                continue;
+            }
+            s->dep[k] = (size_t)(d - svcs);
+            d->loud = true;
+            if (!d->enabled)
+                warning("service %s depends on %s, which is disabled (down file): it waits until %s is up", s->name,
+                        d->name, d->name);
+        }
+    }
+    if (ok) {
+        struct svc **stack = calloc(nsvcs + 1, sizeof *stack);
+        if (!stack)
+            die(1, "out of memory");
+        for (size_t i = 0; i < nsvcs && ok; i++) {
+            struct buf b = {0};
+            if (svcs[i].mark == 0 && cycle_from(&svcs[i], stack, 0, &b)) {
+                error("services depend on each other in a cycle: %s", buf_cstr(&b));
+                ok = false;
+            }
+            buf_free(&b);
+        }
+        free(stack);
+    }
+    if (!ok)
+        return false;
+    svc_active = any;
+    if (!svc_active)
+        return true;
+    clock_gettime(CLOCK_REALTIME, &svc_boot);
+    /* held back until their dependencies are ready (see the top of this file) */
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        if (!s->ndeps || !s->enabled)
+            continue;
+        char path[PATH_MAX + 8];
+        snprintf(path, sizeof path, "%s/down", s->dir);
+        if (runit_has_down(s->dir, NULL) && unlink(path) < 0) { /* our own, from an earlier boot */
+            error("cannot replace %s: %s", path, strerror(errno));
+            return false;
+        }
+        if (atomic_write(path, RUNIT_HELD_MARK, strlen(RUNIT_HELD_MARK), 0644, (uid_t)-1, (gid_t)-1) < 0) {
+            error("cannot hold service %s until %s %s ready: cannot write %s: %s", s->name, s->ndeps > 1 ? "its dependencies" : s->deps[0],
+                  s->ndeps > 1 ? "are" : "is", path, strerror(errno));
+            return false;
+        }
+        s->held = s->marker = true;
+        debug("service %s held until its dependencies are ready", s->name);
+    }
+    return true;
+}
+
