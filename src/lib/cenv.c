@@ -48,6 +48,16 @@ static bool canonical(const char *file, size_t len)
     return len == 0 || file[len - 1] != '\n' || (len > 1 && file[len - 2] == '\n');
 }
 
+/* read(2), again when a signal interrupted it */
+static ssize_t read_retry(int fd, void *p, size_t n)
+{
+    ssize_t r;
+    do
+        r = read(fd, p, n);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
 /* The value of the open file fd (one trailing newline stripped): in small when it fits (most
  * do: no allocation), else in big. 0, 1 (larger than CENV_MAX_VALUE) or -1 with errno.
  * *canon: the file holds what cenv_write_var writes for it. */
@@ -55,9 +65,7 @@ static int read_value(int fd, char *small, size_t small_cap, struct buf *big, ch
 {
     size_t n = 0;
     for (;;) { /* into small while there is room, then on into big */
-        ssize_t r = read(fd, small + n, small_cap - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
+        ssize_t r = read_retry(fd, small + n, small_cap - 1 - n);
         if (r < 0)
             return -1;
         if (r == 0)
@@ -72,9 +80,7 @@ static int read_value(int fd, char *small, size_t small_cap, struct buf *big, ch
         buf_add(big, small, n);
         for (;;) {
             buf_reserve(big, big->len < 65536 ? big->len : 65536);
-            ssize_t r = read(fd, big->p + big->len, big->cap - big->len - 1);
-            if (r < 0 && errno == EINTR)
-                continue;
+            ssize_t r = read_retry(fd, big->p + big->len, big->cap - big->len - 1);
             if (r < 0)
                 return -1;
             if (r == 0)
@@ -199,9 +205,7 @@ static bool same_content(const char *path, const char *data, size_t len, struct 
     size_t off = 0;
     bool same = true;
     for (;;) {
-        ssize_t r = read(fd, tmp, sizeof tmp);
-        if (r < 0 && errno == EINTR)
-            continue;
+        ssize_t r = read_retry(fd, tmp, sizeof tmp);
         if (r <= 0) {
             same = r == 0 && off == len;
             break;
