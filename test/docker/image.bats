@@ -7,6 +7,8 @@
 # Without CINIT_IMAGE, setup_file runs `make image SUITE=... ARCH=...` (all cached when nothing
 # changed). The tests tagged smoke are the subset that tools/run-tests runs for the suites and
 # arches it does not test in full (bats --filter-tags smoke).
+# the single-quoted commands are for the shell in the container
+# shellcheck disable=SC2016
 load ../lib/common
 load ../lib/wait
 
@@ -52,12 +54,16 @@ teardown_file() {
 # what wait_for shows on a time-out: the last output a test kept
 wait_for_context() { [ ! -f "$BATS_TEST_TMPDIR/last" ] || cat "$BATS_TEST_TMPDIR/last"; }
 
+# docker run of the image's own platform: for a foreign arch Docker would otherwise print a
+# platform warning into the output the tests look at
+docker_run() { docker run --platform "linux/$ARCH" "$@"; }
+
 # boot [DOCKER-RUN-OPTION...] [-- COMMAND...]: a detached container of the image; CID is its id
 boot() {
     local opts=()
     while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
     [ $# = 0 ] || shift
-    CID=$(docker run --platform "linux/$ARCH" -d --label "$LABEL" "${opts[@]}" "$IMAGE" "$@")
+    CID=$(docker_run -d --label "$LABEL" "${opts[@]}" "$IMAGE" "$@")
 }
 
 # up NAME...: each service is "run:" in sv status, since a whole second (not crash-looping)
@@ -127,9 +133,9 @@ logs_have() { docker logs "$CID" 2>&1 | grep -qF -- "$1"; }
 
 # bats test_tags=smoke
 @test "a main command's exit code is the container's" {
-    run docker run --platform "linux/$ARCH" --rm --label "$LABEL" "$IMAGE" /sbin/my_init -- sh -c 'exit 3'
+    run docker_run --rm --label "$LABEL" "$IMAGE" /sbin/my_init -- sh -c 'exit 3'
     assert_equal "$status" 3
-    run docker run --platform "linux/$ARCH" --rm --label "$LABEL" "$IMAGE" /sbin/my_init -- sh -c 'kill -KILL $$'
+    run docker_run --rm --label "$LABEL" "$IMAGE" /sbin/my_init -- sh -c 'kill -KILL $$'
     assert_equal "$status" 137
     assert_output --partial 'was killed by signal 9'
 }
@@ -184,14 +190,14 @@ logs_have() { docker logs "$CID" 2>&1 | grep -qF -- "$1"; }
 }
 
 @test "setuser runs a command as another user" {
-    run docker run --platform "linux/$ARCH" --rm --label "$LABEL" "$IMAGE" /sbin/my_init --quiet -- \
+    run docker_run --rm --label "$LABEL" "$IMAGE" /sbin/my_init --quiet -- \
         setuser nobody sh -c 'echo "$(id -u):$(id -g) $USER $HOME"'
     assert_success
     assert_line '65534:65534 nobody /nonexistent'
 }
 
 @test "docker run --user 1000: the main command runs, with its exit code" {
-    run docker run --platform "linux/$ARCH" --rm --label "$LABEL" --user 1000 "$IMAGE" /sbin/my_init -- sh -c 'id -u; exit 7'
+    run docker_run --rm --label "$LABEL" --user 1000 "$IMAGE" /sbin/my_init -- sh -c 'id -u; exit 7'
     assert_equal "$status" 7
     assert_line 1000
     assert_output --partial 'WARNING: not running as root'
@@ -239,7 +245,7 @@ EOF
     run docker exec "$CID" bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080; printf "GET / HTTP/1.0\r\n\r\n" >&3; cat <&3'
     assert_output --partial 'downstream ok'
     # install_clean left no package lists behind
-    run docker run --platform "linux/$ARCH" --rm "$TEST_REPO:downstream" find /var/lib/apt/lists -type f ! -name lock
+    run docker_run --rm "$TEST_REPO:downstream" find /var/lib/apt/lists -type f ! -name lock
     assert_output ''
     docker stop -t 10 "$CID"
     assert_equal "$(exit_code)" 0
@@ -250,7 +256,7 @@ EOF
     assert_success
     local sshd_image=$TEST_REPO-sshd:$SUITE
     # no host key is baked into the image: each container makes its own
-    run docker run --platform "linux/$ARCH" --rm "$sshd_image" sh -c 'ls /etc/ssh/ssh_host_* 2>/dev/null'
+    run docker_run --rm "$sshd_image" sh -c 'ls /etc/ssh/ssh_host_* 2>/dev/null'
     assert_output ''
     IMAGE=$sshd_image boot
     wait_for 10 up syslog cron
@@ -265,7 +271,7 @@ EOF
 }
 
 @test "no perl, no python, no systemd" {
-    run docker run --platform "linux/$ARCH" --rm "$IMAGE" dpkg-query -W -f '${db:Status-Status} ${Package}\n'
+    run docker_run --rm "$IMAGE" dpkg-query -W -f '${db:Status-Status} ${Package}\n'
     assert_success
     local installed
     installed=$(awk '$1 == "installed" { print $2 }' <<< "$output")
@@ -273,7 +279,7 @@ EOF
     run grep -E '^(perl|perl-modules-.*|libperl.*|python.*|libpython.*|systemd|systemd-sysv)(:.*)?$' <<< "$installed"
     assert_output ''
     grep -qx perl-base <<< "$installed"
-    run docker run --platform "linux/$ARCH" --rm "$IMAGE" sh -c 'ls /usr/bin/python* /usr/share/perl /usr/lib/x86_64-linux-gnu/perl \
+    run docker_run --rm "$IMAGE" sh -c 'ls /usr/bin/python* /usr/share/perl /usr/lib/x86_64-linux-gnu/perl \
         /usr/bin/systemctl /usr/lib/systemd/systemd /lib/systemd/systemd 2>/dev/null'
     assert_output ''
 }
@@ -286,7 +292,7 @@ EOF
 }
 
 @test "cleaned up: no apt lists, caches, docs, man pages, other locales, logs" {
-    run docker run --platform "linux/$ARCH" --rm "$IMAGE" sh -c '
+    run docker_run --rm "$IMAGE" sh -c '
         find /var/lib/apt/lists /var/cache/apt /var/log -type f ! -name lock
         find /usr/share/doc -type f ! -name copyright
         find /usr/share/man /usr/share/info -mindepth 1
@@ -296,12 +302,12 @@ EOF
         ls /etc/machine-id 2>/dev/null'
     assert_output ''
     # the copyright files stay, with the binaries they cover
-    run docker run --platform "linux/$ARCH" --rm "$IMAGE" test -f /usr/share/doc/cron/copyright
+    run docker_run --rm "$IMAGE" test -f /usr/share/doc/cron/copyright
     assert_success
 }
 
 @test "UTF-8 locale (C.UTF-8, no locales package), DEBIAN_FRONTEND, OCI labels" {
-    run docker run --platform "linux/$ARCH" --rm "$IMAGE" sh -c 'echo "$LANG $LC_ALL $DEBIAN_FRONTEND"; printf "\303\251t\303\251" | wc -m; dpkg -s locales > /dev/null 2>&1 || echo "no locales"'
+    run docker_run --rm "$IMAGE" sh -c 'echo "$LANG $LC_ALL $DEBIAN_FRONTEND"; printf "\303\251t\303\251" | wc -m; dpkg -s locales > /dev/null 2>&1 || echo "no locales"'
     assert_line 'C.UTF-8 C.UTF-8 noninteractive'
     assert_line 3
     assert_line 'no locales'
@@ -319,12 +325,12 @@ EOF
 
 # bats test_tags=smoke
 @test "the image is of its architecture: dpkg's, and the machine of cinit's ELF header" {
-    run docker run --platform "linux/$ARCH" --rm --label "$LABEL" "$IMAGE" dpkg --print-architecture
+    run docker_run --rm --label "$LABEL" "$IMAGE" dpkg --print-architecture
     assert_output "$ARCH"
     local machine
     case $ARCH in amd64) machine=3e00 ;; arm64) machine=b700 ;; *) machine=unknown ;; esac
     # e_machine, at offset 18 of the ELF header, little-endian
-    run docker run --platform "linux/$ARCH" --rm --label "$LABEL" "$IMAGE" sh -c 'od -A n -t x1 -j 18 -N 2 /usr/sbin/cinit | tr -d " "'
+    run docker_run --rm --label "$LABEL" "$IMAGE" sh -c 'od -A n -t x1 -j 18 -N 2 /usr/sbin/cinit | tr -d " "'
     assert_output "$machine"
 }
 
