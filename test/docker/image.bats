@@ -338,7 +338,7 @@ EOF
 @test "the package builds in the suite with the suite's own dpkg-buildflags and no warning at all" {
     # what the image build copied out of its deb stage (tools/mkimage): dpkg-buildpackage's
     # output, and the compiler and the suite's CFLAGS for ARCH
-    local log=$SRC/build/deb-$SUITE-$ARCH.log flags=$SRC/build/deb-$SUITE-$ARCH.flags cc cflags ncc
+    local log=$BIN/deb-$SUITE-$ARCH.log flags=$BIN/deb-$SUITE-$ARCH.flags cc cflags ncc
     [ -s "$log" ] && [ -s "$flags" ]
     cc=$(sed -n 's/^cc //p' "$flags")
     cflags=$(sed -n 's/^cflags //p' "$flags")

@@ -41,3 +41,14 @@ stop_registry() {
 registry_contents() {
     find "$1/storage" -path '*/blobs/sha256/*/data' | sed 's|.*/\([0-9a-f]*\)/data$|\1|' | LC_ALL=C sort
 }
+
+# registry_digest ADDR REPO TAG: the digest the registry at ADDR serves for REPO:TAG (empty if
+# it has none): an image's or an index's
+registry_digest() {
+    curl -fsS -o /dev/null -D - -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+        "http://$1/v2/$2/manifests/$3" 2> /dev/null |
+        tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+
+id_of() { docker image inspect -f '{{.Id}}' "$1"; }
