@@ -1,6 +1,6 @@
 # make nightly (DESIGN.md §4): against a local registry (Debian's docker-registry on 127.0.0.1),
 # under its own image name so that the tags other suites use are never touched.
-# Each nightly run here is a real one (make rootfs, build --no-cache), but its gate is a fast
+# Each nightly run here is a real one (make rootfs, image build), but its gate is a fast
 # part of the image suite (NT_GATE, NT_GATE_FILTER), where plain `make nightly` runs all of it
 # (the image suite runs in full on its own in make test). NT_CACHE=yes lets docker reuse layers
 # (NIGHTLY_CACHE), for quicker trials. Its build directory is its own (NT_BUILD): it makes
@@ -128,7 +128,9 @@ seed_release() {
     docker push -q "$NT_REG/base:$SUITE-$NT_ARCH"
     docker rmi "$NT_IMAGE:$SUITE" "$NT_IMAGE:latest" "$NT_IMAGE:$SUITE-19700101" "$NT_REG/base:$SUITE-$NT_ARCH" > /dev/null
 
-    run nightly
+    # from the layer cache (keyed by the archive's state: a cached step is what a fresh one
+    # would give, which the next test's --no-cache run checks)
+    run nightly NIGHTLY_CACHE=yes
     echo "$output"
     assert_success
 
@@ -198,7 +200,8 @@ seed_release() {
     id=$(id_of "$NT_IMAGE:$SUITE")
     next=$(date -u -d "$NT_DATE + 1 day" +%Y%m%d)
     registry_contents "$NT/registry" > "$NT/before"
-    # the same rootfs, and a build that runs every step again against the same archive
+    # the same rootfs, and a build that runs every step again against the same archive: the
+    # same image as the cached one, so nothing is pushed (and trixie's build is reproducible)
     run nightly NIGHTLY_DATE="$next" NIGHTLY_ROOTFS=keep NIGHTLY_CACHE=no
     echo "$output"
     assert_success

@@ -2,8 +2,9 @@
 # and SOURCE_DATE_EPOCH give the same image ID, layers and registry digest, with or without the
 # build cache; a changed input changes them. Works under its own image name (cinit-repro-test/)
 # and on the rootfs tarball make image uses (built once, shared with the image suites).
-# It builds noble, an Ubuntu suite: trixie's two builds without any cache are nightly.bats's (a
-# nightly, then one on the unchanged archive that must give the same ID and push nothing).
+# It builds noble, an Ubuntu suite: trixie's cached and no-cache builds are nightly.bats's (a
+# nightly, then one --no-cache on the unchanged archive that must give the same ID and push
+# nothing).
 # Cost (2 cores): one no-cache build, ~2 min; one build of a changed copy, from the cache.
 load ../lib/common
 load ../lib/registry
