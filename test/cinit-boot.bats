@@ -289,6 +289,46 @@ EOF
     assert grep -qx "export FROM_DIR='changed'" "$ETC/container_environment.sh"
 }
 
+@test "the dumps skipped on an unchanged boot are still remade after every kind of change" {
+    # what tells cinit that its dumps are current must never hide a change made behind its back
+    { cat /etc/group; echo 'docker_env:x:8377:'; } > "$ETC/group"
+    printf 'one\n' > "$CE/A"
+    run cinit --skip-runit -- true
+    assert_success
+    # a file rewritten in place, same length, without contenv
+    printf 'two\n' > "$CE/A"
+    run cinit --skip-runit -- true
+    assert grep -qx "export A='two'" "$ETC/container_environment.sh"
+    assert grep -q '"A": *"two"' "$ETC/container_environment.json"
+    # a new file, and one removed
+    printf 'b\n' > "$CE/B"
+    run cinit --skip-runit -- true
+    assert grep -qx "export B='b'" "$ETC/container_environment.sh"
+    rm "$CE/B"
+    run cinit --skip-runit -- true
+    refute grep -q "B=" "$ETC/container_environment.sh"
+    # a dump edited by hand, or chmod'ed, or deleted
+    echo "export EVIL='1'" >> "$ETC/container_environment.sh"
+    run cinit --skip-runit -- true
+    refute grep -q EVIL "$ETC/container_environment.sh"
+    chmod 0644 "$ETC/container_environment.json"
+    run cinit --skip-runit -- true
+    assert_equal "$(stat -c '%a' "$ETC/container_environment.json")" 640
+    rm "$ETC/container_environment.json"
+    run cinit --skip-runit -- true
+    assert grep -q '"A": *"two"' "$ETC/container_environment.json"
+    # docker_env's gid changed in /etc/group
+    sed -i 's/^docker_env:x:8377:/docker_env:x:8378:/' "$ETC/group"
+    run cinit --skip-runit -- true
+    assert_equal "$(stat -c '%g' "$ETC/container_environment.sh")" 8378
+    # a value from docker run -e
+    A=fromenv run cinit --skip-runit -- true
+    assert grep -qx "export A='fromenv'" "$ETC/container_environment.sh"
+    # and the stamp itself is no variable
+    run cinit --skip-runit -- sh -c 'env | grep -c cinit-dumps'
+    assert_line 0
+}
+
 @test "the directory ends in the form cinit writes: a lone trailing newline dropped, -e's value over the file's" {
     # what the import read is not looked at again by the export unless the bytes differ from
     # what it would write: these two must still be rewritten

@@ -136,6 +136,11 @@ inside() {
     # instruction counts do not depend on the load: once is enough, and CG_ORPHANS orphans
     # (1,000) give the count per orphan as well as 10,000 would, in a tenth of valgrind's time
     t0=$SECONDS
+    # the directory as the container environment alone leaves it: hyperfine gives the inits a
+    # variable of random length (HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET, up to kilobytes),
+    # which cinit exported like any other and would import again at every counted boot
+    find /etc/container_environment -mindepth 1 -delete
+    rm -f /etc/container_environment.sh /etc/container_environment.json
     for v in $ok; do
         [ "$v" != bare ] || continue
         prefix "$v"

@@ -322,7 +322,7 @@ report() {
     echo "that a change of the machine's load falls on all of them): hyperfine $(getf hf.tini 4)"
     echo "(+2 warm-up a round), nsrun start-up $(getf start.tini 4), memory $(getf mem.tini 4) (read 200 ms"
     echo "after the main command said it is ready), SIGTERM $(getf term.tini 4), SIGUSR1 $(getf sig.tini 4)"
-    echo "signals (one after the other, each waited for); orphans $(getf reap.tini 4) ($REAP_ROUNDS rounds of one run:"
+    echo "signals (one after the other, each waited for); orphans $(getf reap.tini 4) ($REAP_ROUNDS round$([ "$REAP_ROUNDS" = 1 ] || echo s) of one run:"
     echo "a run costs the kernel seconds; cinit's default mode, the same reaping code, is left out),"
     echo "services $(getf termsvc.cinit-default 4) ($(getf termsvcnew.cinit-default 4) for the 20 ms case), callgrind 1 (its orphan run"
     echo "with $CG_ORPHANS orphans: the count per orphan does not depend on how many)."

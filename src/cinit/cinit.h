@@ -114,7 +114,8 @@ void run_shutdown_scripts(const char *dir);
 void for_each_service(const char *sub, char cmd);
 void start_runit(void);
 void stop_runit(void);
-/* a child is gone: no longer wait for it as a runsv */
+/* a child is gone: no longer wait for it as a runsv (only while nwatch, the runsvs waited for) */
+extern size_t nwatch;
 void runit_reaped(pid_t pid);
 
 /* ---- services: readiness, order, critical ones (services.c) ---- */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +30,42 @@ bool shutting_down;
 
 /* ---- children ---- */
 
+/* wait4(-1, WNOHANG...) straight to the kernel where cinit knows how: musl's waitpid is a
+ * thread cancellation point and costs as much again as the rest of a reap, which runs once
+ * per orphan (PID 1 has no threads to cancel). */
+static pid_t wait_any(int *st, int flags)
+{
+#if defined(__x86_64__)
+    long r;
+    register long r10 __asm__("r10") = 0;
+    __asm__ volatile("syscall"
+                     : "=a"(r)
+                     : "0"((long)SYS_wait4), "D"(-1L), "S"(st), "d"((long)flags), "r"(r10)
+                     : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+    register long x8 __asm__("x8") = SYS_wait4;
+    register long x0 __asm__("x0") = -1, x1 __asm__("x1") = (long)st, x2 __asm__("x2") = flags,
+                  x3 __asm__("x3") = 0;
+    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
+    long r = x0;
+#else
+    return waitpid(-1, st, flags);
+#endif
+#if defined(__x86_64__) || defined(__aarch64__)
+    if (r < 0 && r > -4096) {
+        errno = (int)-r;
+        return -1;
+    }
+    return (pid_t)r;
+#endif
+}
+
 void reap_all(void)
 {
     for (;;) {
         int st;
         /* stops too: a stopped main command gets a CONT with the stop signal */
-        pid_t pid = waitpid(-1, &st, WNOHANG | WUNTRACED | WCONTINUED);
+        pid_t pid = wait_any(&st, WNOHANG | WUNTRACED | WCONTINUED);
         if (pid == 0) {
             have_children = true;
             return;
@@ -45,22 +76,27 @@ void reap_all(void)
             have_children = false; /* ECHILD: nobody left */
             return;
         }
-        if (WIFSTOPPED(st) || WIFCONTINUED(st)) {
+        /* a stop or a continue has 0x7f in its low bits, an exit or a death never: one test
+         * for the orphan's common case before the two macros */
+        if ((st & 0x7f) == 0x7f && (WIFSTOPPED(st) || WIFCONTINUED(st))) {
             if (pid == main_cmd.pid)
                 main_stopped = WIFSTOPPED(st);
             continue;
         }
         /* this runs once per orphan (thousands at a time): three compares, no loop over an
-         * array, no call of a variadic function that has nothing to say */
-        struct child *c = pid == main_cmd.pid && !main_cmd.done   ? &main_cmd
-                          : pid == runsvdir.pid && !runsvdir.done ? &runsvdir
-                          : pid == script.pid && !script.done     ? &script
-                                                                  : NULL;
-        if (c) {
-            c->done = true;
-            c->status = st;
+         * array, no call of a function that has nothing to do */
+        if (pid == main_cmd.pid || pid == runsvdir.pid || pid == script.pid) {
+            struct child *c = pid == main_cmd.pid && !main_cmd.done   ? &main_cmd
+                              : pid == runsvdir.pid && !runsvdir.done ? &runsvdir
+                              : pid == script.pid && !script.done     ? &script
+                                                                      : NULL;
+            if (c) {
+                c->done = true;
+                c->status = st;
+            }
         }
-        runit_reaped(pid);
+        if (nwatch)
+            runit_reaped(pid);
         if (opt.verbose)
             debug("reaped PID %ld", (long)pid);
     }
@@ -88,7 +124,8 @@ static void signal_main_group(int sig)
 static void on_signal(int received)
 {
     char n[32];
-    debug("received %s", signal_name(received, n, sizeof n));
+    if (opt.verbose) /* the name is formatted only for a message that is said */
+        debug("received %s", signal_name(received, n, sizeof n));
     if (received == SIGCHLD)
         return;
     int sig = signal_rewritten(received);
@@ -236,38 +273,87 @@ struct ksigaction {
     unsigned long rest[4];
 };
 
+/* The signals left ignored by an ancestor, from the SigIgn line of /proc/self/status: one read
+ * rather than a question to the kernel for each of the 64 signals. False if /proc cannot say
+ * (not mounted yet, or more than 64 signals): then each is asked. */
+static bool ignored_signals(uint64_t *mask)
+{
+    if (_NSIG - 1 > 64)
+        return false;
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return false;
+    char text[4096];
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, text + n, sizeof text - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        if (n == sizeof text - 1)
+            break;
+    }
+    close(fd);
+    /* the line is in the middle of some fifty: libc's memmem skips along it faster than a
+     * walk from line to line */
+    const char *line = memmem(text, n, "\nSigIgn:\t", 9);
+    if (!line)
+        return false;
+    uint64_t m = 0;
+    const char *h = line + 9;
+    for (; h < text + n && *h != '\n'; h++) {
+        int d = *h >= '0' && *h <= '9' ? *h - '0' : *h >= 'a' && *h <= 'f' ? *h - 'a' + 10 : -1;
+        if (d < 0)
+            return false;
+        m = m << 4 | (uint64_t)d;
+    }
+    *mask = m;
+    return h > line + 9 && h < text + n;
+}
+
+static void reset_ignored(int s)
+{
+    struct ksigaction dfl = {0};
+    if (syscall(SYS_rt_sigaction, s, &dfl, NULL, (size_t)(_NSIG / 8)) < 0)
+        warning("cannot reset signal %d: %s", s, strerror(errno));
+}
+
 void setup_signals(void)
 {
-    /* Only an "ignore" survives exec (handlers are reset), and an ignore is inherited by every
-     * child: reset those to the default. The kernel's own call, because it also reaches the
-     * first real-time signals, which libc reserves for itself (glibc 32-33, musl 32-34) and
-     * hides from signal(); asking first costs less than setting all of them blindly. */
-    for (int s = 1; s < _NSIG; s++) {
-        struct ksigaction old = {0}, dfl = {0};
-        if (s == SIGKILL || s == SIGSTOP)
-            continue;
-        if (syscall(SYS_rt_sigaction, s, NULL, &old, (size_t)(_NSIG / 8)) == 0 && old.handler == (void *)SIG_IGN &&
-            syscall(SYS_rt_sigaction, s, &dfl, NULL, (size_t)(_NSIG / 8)) < 0)
-            warning("cannot reset signal %d: %s", s, strerror(errno));
-    }
     /* Every signal is blocked and read from the signalfd, glibc's own two as well (its
      * sigaddset refuses them, so the bits are set by hand and the kernel is called): then no
      * catchable signal can kill or stop cinit, PID 1 or not, and its own write to a closed pipe
      * or tcsetpgrp from a background group never stops it (the kernel treats a blocked SIGTTOU
      * as an ignored one). The synchronous signals of a real fault are still delivered. */
     /* the kernel's own mask (libc's sigset_t differs: glibc's __val, musl's __bits) */
-    unsigned long all[(_NSIG - 1 + 8 * sizeof(unsigned long) - 1) / (8 * sizeof(unsigned long))] = {0};
-    for (int s = 1; s < _NSIG; s++) {
-        if (s == SIGKILL || s == SIGSTOP)
-            continue;
-        size_t bits = 8 * sizeof all[0];
-        all[(size_t)(s - 1) / bits] |= 1UL << ((size_t)(s - 1) % bits);
-    }
+    unsigned long all[(_NSIG - 1 + 8 * sizeof(unsigned long) - 1) / (8 * sizeof(unsigned long))];
+    memset(all, 0xff, sizeof all); /* the kernel ignores KILL and STOP and the bits past _NSIG */
     if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, all, NULL, sizeof all) < 0)
         die(1, "sigprocmask: %s", strerror(errno));
     sfd = (int)syscall(SYS_signalfd4, -1, all, sizeof all, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0)
         die(1, "signalfd: %s", strerror(errno));
+    /* Only an "ignore" survives exec (handlers are reset), and an ignore is inherited by every
+     * child: reset those to the default. The kernel's own call, because it also reaches the
+     * first real-time signals, which libc reserves for itself (glibc 32-33, musl 32-34) and
+     * hides from signal(). Nearly always nothing is ignored, and nothing is set. After the mask:
+     * a signal that comes while its ignore is undone waits for the signalfd instead of
+     * killing cinit. */
+    uint64_t ign;
+    if (ignored_signals(&ign)) {
+        for (int s = 1; s < _NSIG && ign; s++, ign >>= 1)
+            if ((ign & 1) && s != SIGKILL && s != SIGSTOP)
+                reset_ignored(s);
+    } else {
+        for (int s = 1; s < _NSIG; s++) {
+            struct ksigaction old = {0};
+            if (s != SIGKILL && s != SIGSTOP &&
+                syscall(SYS_rt_sigaction, s, NULL, &old, (size_t)(_NSIG / 8)) == 0 && old.handler == (void *)SIG_IGN)
+                reset_ignored(s);
+        }
+    }
 }
 
 /* The terminal that cinit may hand to the main command: its controlling terminal, on one of

@@ -13,7 +13,7 @@
 static pid_t watch[MAX_WATCH];
 static char watch_service[MAX_WATCH][NAME_MAX + 1]; /* the service of each watched runsv */
 static int watch_wd[MAX_WATCH];                       /* and its inotify watch */
-static size_t nwatch;
+size_t nwatch;
 
 void runit_reaped(pid_t pid)
 {

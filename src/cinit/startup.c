@@ -126,6 +126,9 @@ int run_script(const char *path)
     return script.status;
 }
 
+/* what list_scripts gives for an empty directory: no allocation (free_list knows it) */
+static char *no_scripts[] = {NULL};
+
 /* Executable regular files of dir, in byte order of their names; NULL-terminated. */
 static char **list_scripts(const char *dir)
 {
@@ -142,6 +145,10 @@ static char **list_scripts(const char *dir)
         if (errno != ENOENT)
             warning("cannot read %s: %s", dir, strerror(errno));
         n = 0;
+    }
+    if (n == 0) {
+        buf_free(&list);
+        return no_scripts;
     }
     char **names = dir_names_sorted(&list, (size_t)n), **out = names;
     size_t dl = strlen(dir);
@@ -163,6 +170,8 @@ static char **list_scripts(const char *dir)
 
 static void free_list(char **l)
 {
+    if (l == no_scripts)
+        return;
     for (char **p = l; *p; p++)
         free(*p);
     free(l);

@@ -262,8 +262,139 @@ static int write_dump(const char *path, struct buf *text, gid_t gid)
     return atomic_write(path, text->p, text->len, 0640, 0, gid);
 }
 
+/* ---- the dumps' stamp ----
+ * Making both dumps and comparing them with the files costs more than all the rest of a boot
+ * together, for dumps that are nearly always what they were at the last boot. The stamp, a
+ * file of the directory whose name starts with '.' (which no reader takes for a variable),
+ * says what the dumps were made from: a hash of the exportable variables, and the identity of
+ * /etc/group (whose docker_env gave their gid) and of the two files as written (inode, size,
+ * ctime, mode, owner: any write, rename, chmod or chown since changes one). While all of it
+ * still holds, the dumps are byte for byte what they would be rewritten to. */
+#define STAMP_NAME ".cinit-dumps"
+#define STAMP_MAX 512
+
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+/* a word at a time: the values can be megabytes */
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
+{
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    return mix64(h ^ w ^ ((uint64_t)n << 56));
+}
+
+/* The variables the dumps hold, in any order (the environment's own order may differ from one
+ * boot to the next while the dumps, sorted, do not). */
+static uint64_t env_hash(const struct envlist *e)
+{
+    uint64_t sum = 0, count = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        const char *name = e->v[i].name, *value = e->v[i].value;
+        if (!cenv_exportable(name))
+            continue;
+        size_t nl = strlen(name), vl = strlen(value);
+        sum += hash_bytes(hash_bytes(nl, name, nl) ^ vl, value, vl);
+        count++;
+    }
+    return mix64(sum ^ mix64(count));
+}
+
+static char *put_hex(char *p, uint64_t v)
+{
+    char t[16];
+    int n = 0;
+    do
+        t[n++] = "0123456789abcdef"[v & 15];
+    while ((v >>= 4) != 0);
+    while (n)
+        *p++ = t[--n];
+    *p++ = ' ';
+    return p;
+}
+
+/* One line of a file's identity at p (room for it: STAMP_MAX / 4); NULL if it cannot be
+ * stat'ed, or with missing_ok "-" for a file that does not exist. */
+static char *put_id(char *p, const char *path, bool missing_ok)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        if (!missing_ok || errno != ENOENT)
+            return NULL;
+        *p++ = '-';
+    } else {
+        p = put_hex(p, (uint64_t)st.st_ino);
+        p = put_hex(p, (uint64_t)st.st_size);
+        p = put_hex(p, (uint64_t)st.st_ctim.tv_sec);
+        p = put_hex(p, (uint64_t)st.st_ctim.tv_nsec);
+        p = put_hex(p, (uint64_t)st.st_mode);
+        p = put_hex(p, (uint64_t)st.st_uid);
+        p = put_hex(p, (uint64_t)st.st_gid);
+    }
+    *p++ = '\n';
+    return p;
+}
+
+/* What the stamp says for variables of hash h and the dumps as they are now; 0 if a dump is
+ * missing (then nothing can match). */
+static size_t stamp_text(const struct cenv_paths *p, uint64_t h, char out[STAMP_MAX])
+{
+    static const char head[] = "cinit-dumps " CINIT_VERSION "\n";
+    if (sizeof head > STAMP_MAX / 4)
+        return 0;
+    memcpy(out, head, sizeof head - 1);
+    char *q = put_hex(out + sizeof head - 1, h);
+    *q++ = '\n';
+    if (!(q = put_id(q, GROUP_FILE, true)) || !(q = put_id(q, p->sh, false)) || !(q = put_id(q, p->json, false)))
+        return 0;
+    return (size_t)(q - out);
+}
+
+static void stamp_path(const struct cenv_paths *p, char out[sizeof p->dir + sizeof STAMP_NAME])
+{
+    size_t n = strlen(p->dir);
+    memcpy(out, p->dir, n);
+    out[n] = '/';
+    memcpy(out + n + 1, STAMP_NAME, sizeof STAMP_NAME);
+}
+
+/* The dumps were made from these variables and nobody changed them since. */
+static bool stamp_holds(const struct cenv_paths *p, uint64_t h)
+{
+    char want[STAMP_MAX], path[sizeof p->dir + sizeof STAMP_NAME];
+    size_t n = stamp_text(p, h, want);
+    stamp_path(p, path);
+    return n && same_content(path, want, n, NULL);
+}
+
+static void stamp_write(const struct cenv_paths *p, uint64_t h)
+{
+    char text[STAMP_MAX], path[sizeof p->dir + sizeof STAMP_NAME];
+    size_t n = stamp_text(p, h, text);
+    stamp_path(p, path);
+    /* no stamp is only a slower next boot: a failure here is not the dumps' */
+    if (n == 0 || atomic_write(path, text, n, 0600, (uid_t)-1, (gid_t)-1) < 0)
+        (void)unlink(path); /* nor one that no longer says the truth */
+}
+
 int cenv_write_dumps(const struct cenv_paths *p, const struct envlist *e)
 {
+    uint64_t h = env_hash(e);
+    if (stamp_holds(p, h))
+        return 0;
+
     /* sorted pointers to e's own strings: nothing copied (e has each name once) */
     struct envlist sorted = {0};
     size_t total = 64;
@@ -292,6 +423,8 @@ int cenv_write_dumps(const struct cenv_paths *p, const struct envlist *e)
     buf_free(&js);
     free(sorted.v);
     free(sorted.idx);
+    if (rc == 0)
+        stamp_write(p, h);
     errno = e1;
     return rc;
 }

@@ -4,6 +4,7 @@
 #include "cenv.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,16 @@ long dir_names(int dfd, struct buf *out)
             return -1;
         if (r == 0)
             return n;
-        buf_reserve(out, (size_t)r / 2); /* about what the names of these records take */
+        bool reserved = false;
         for (long off = 0; off < r;) {
             const struct kdirent *d = (const struct kdirent *)(chunk + off);
             off += d->reclen;
             if (d->name[0] == '.' && (d->name[1] == '\0' || (d->name[1] == '.' && d->name[2] == '\0')))
                 continue;
+            /* about what the names of these records take; nothing for an empty directory (the
+             * script directories nearly always are) */
+            if (!reserved)
+                buf_reserve(out, (size_t)r / 2), reserved = true;
             buf_addc(out, (char)d->type);
             buf_add(out, d->name, strlen(d->name) + 1);
             n++;

@@ -20,13 +20,14 @@ bool cenv_name_ok(const char *name)
 
 bool cenv_name_private(const char *name)
 {
-    static const char *const priv[] = {"HOME", "USER", "GROUP", "UID", "GID", "SHELL"};
-    if (!strchr("HUGS", name[0]))
-        return false; /* none of them: asked for every variable, several times a boot */
-    for (size_t i = 0; i < sizeof priv / sizeof *priv; i++)
-        if (strcmp(name, priv[i]) == 0)
-            return true;
-    return false;
+    /* by the first byte: asked for every variable, several times a boot */
+    switch (name[0]) {
+    case 'H': return strcmp(name, "HOME") == 0;
+    case 'U': return strcmp(name, "USER") == 0 || strcmp(name, "UID") == 0;
+    case 'G': return strcmp(name, "GROUP") == 0 || strcmp(name, "GID") == 0;
+    case 'S': return strcmp(name, "SHELL") == 0;
+    default: return false;
+    }
 }
 
 static bool is_alpha_(unsigned char c)
