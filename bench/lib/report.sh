@@ -97,7 +97,12 @@ ratio_row() {
 # goal TEXT VALUE_SHOWN OK(yes/no/unknown)
 goal() {
     local verdict
-    case $3 in yes) verdict="met" ;; no) verdict="**NOT met**" ;; *) verdict="not measured" ;; esac
+    case $3 in
+        yes) verdict="met" ;;
+        no) verdict="**NOT met**" ;;
+        noisy) verdict="not judged: the samples' spread is over half the first step's cost (run again on a quieter machine)" ;;
+        *) verdict="not measured" ;;
+    esac
     echo "| $1 | $2 | $verdict |"
 }
 cmp_lt() { # A < B (yes/no/unknown)
@@ -159,8 +164,10 @@ goal_vs_peer() {
 slope() { awk -v a="$1" -v b="$2" -v n="$3" -v m="$4" 'BEGIN {printf "%.2f", (b - a) / (m - n) / 1e3}'; }
 # spread KEY UNITS: the IQR of KEY's samples in ms, per unit of a step of UNITS
 spread() { awk -v m="$(getf "$1" 1)" -v q="$(getf "$1" 5)" -v u="$2" 'BEGIN {printf "%.2f", m * q / 100 / 1e3 / u}'; }
+# (when the allowance is more than half the first slope, the samples cannot tell: noisy)
 linear_ok() { # FIRST_SLOPE LAST_SLOPE ALLOWANCE
-    awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN {print (b <= 1.25 * (a > 1 ? a : 1) + s) ? "yes" : "no"}'
+    awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN {m = a > 1 ? a : 1
+        print (s > 0.5 * m) ? "noisy" : (b <= 1.25 * m + s) ? "yes" : "no"}'
 }
 # grow_goal TITLE UNIT KEYPREFIX "UNITS..." "SUFFIXES...": boot and stop (.boot, .end over the
 # bare rootfs) of KEYPREFIX+SUFFIX at UNITS
@@ -185,8 +192,12 @@ grow_goal() {
             b1=$(slope "${bl[0]}" "${bl[1]}" "${u[0]}" "${u[1]}") b2=$(slope "${bl[l - 1]}" "${bl[l]}" "${u[l - 1]}" "${u[l]}")
             e1=$(slope "${el[0]}" "${el[1]}" "${u[0]}" "${u[1]}") e2=$(slope "${el[l - 1]}" "${el[l]}" "${u[l - 1]}" "${u[l]}")
             sb=$(spread "$pre${sf[l]}.boot" "$du") se=$(spread "$pre${sf[l]}.end" "$du")
-            ok=yes
-            [ "$(linear_ok "$b1" "$b2" "$sb")" = yes ] && [ "$(linear_ok "$e1" "$e2" "$se")" = yes ] || ok=no
+            local vb ve
+            vb=$(linear_ok "$b1" "$b2" "$sb") ve=$(linear_ok "$e1" "$e2" "$se")
+            if [ "$vb" = no ] || [ "$ve" = no ]; then ok=no
+            elif [ "$vb" = noisy ] || [ "$ve" = noisy ]; then ok=noisy
+            else ok=yes
+            fi
             text="over the bare rootfs, boot to every service ready ${bs# → } ms (**$b1 then $b2 ms per $unit**, noise ±$sb), stop ${es# → } ms (**$e1 then $e2 ms per $unit**, noise ±$se)"
             # for combo_text
             GROW_LAST_BOOT=${bl[l]} GROW_FIRST_BOOT=${bl[0]}
