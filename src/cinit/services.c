@@ -54,7 +54,7 @@ bool svc_active;
 long restart_n, restart_window_ms;
 struct timespec svc_boot;
 static int ifd = -1;
-static bool unwatched; /* some supervise dir is not watched yet (not there, or a dangling link) */
+static bool unwatched; /* a polled service's supervise dir is not watched yet (not there, a dangling link) */
 static long poll_backoff = BACKOFF_MIN_MS, next_poll = -1;
 
 int services_exit_status = -1;
@@ -98,7 +98,8 @@ static struct svc *wd_find(int wd)
     return &svcs[wd_svc[wd] - 1];
 }
 
-static void watch_one(struct svc *s)
+/* from_event: an event said its supervise dir is there, so a failure means no event will come */
+static void watch_one(struct svc *s, bool from_event)
 {
     if (s->watched)
         return;
@@ -106,7 +107,10 @@ static void watch_one(struct svc *s)
     snprintf(path, sizeof path, "%s/supervise", s->dir);
     int wd = inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE);
     if (wd < 0) {
-        unwatched = true;
+        if (from_event)
+            s->polled = true;
+        if (s->polled)
+            unwatched = true;
         return;
     }
     s->watched = true;
@@ -116,11 +120,15 @@ static void watch_one(struct svc *s)
         all_dirty = true;
 }
 
-static void watch_all(void)
+/* only_polled: the poll's turn, for the services no watch speaks for; trying the others too
+ * (whose service dir's watch says when their supervise dir comes) made each poll cost N failed
+ * calls while runsvdir was still starting them */
+static void watch_all(bool only_polled)
 {
     unwatched = false;
     for (size_t i = 0; i < nsvcs; i++)
-        watch_one(&svcs[i]);
+        if (!only_polled || svcs[i].polled)
+            watch_one(&svcs[i], false);
     if (!unwatched)
         next_poll = -1;
 }
@@ -158,6 +166,7 @@ static void events(void)
             if (s && (e->mask & IN_IGNORED)) {
                 /* the watched dir went (a service dir replaced): watch it again, poll till then */
                 s->watched = false;
+                s->polled = true;
                 unwatched = true;
                 if (next_poll < 0)
                     next_poll = now_ms();
@@ -166,14 +175,14 @@ static void events(void)
              * unwatched service at each of these made a boot cost O(N^2) failed calls) */
             if (e->len && strcmp(e->name, "supervise") == 0) {
                 if (s && ifd >= 0)
-                    watch_one(s);
+                    watch_one(s, true);
                 else
                     rewatch = true;
             }
             p += sizeof *e + e->len;
         }
-        if (rewatch && unwatched)
-            watch_all();
+        if (rewatch)
+            watch_all(false);
     }
 }
 
@@ -187,9 +196,12 @@ void services_start(void)
         unwatched = true;
     } else {
         /* the service dirs themselves, for their supervise dir to appear */
-        for (size_t i = 0; i < nsvcs; i++)
-            wd_note(inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO), i);
-        watch_all();
+        for (size_t i = 0; i < nsvcs; i++) {
+            int wd = inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO);
+            svcs[i].polled = wd < 0; /* a dangling link: nothing will say when it comes */
+            wd_note(wd, i);
+        }
+        watch_all(false);
         extra_fd = ifd;
         extra_ready = events;
     }
@@ -436,7 +448,7 @@ long services_tick(void)
     bool poll_due = unwatched && next_poll >= 0 && now >= next_poll;
     if (poll_due) {
         if (ifd >= 0)
-            watch_all();
+            watch_all(true);
         poll_backoff = poll_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : poll_backoff * 2;
         next_poll = unwatched ? now + poll_backoff : -1;
     }
@@ -447,7 +459,7 @@ long services_tick(void)
     all_dirty = false;
     for (size_t i = 0; i < nsvcs; i++) {
         struct svc *s = &svcs[i];
-        if (!all && !s->dirty && (s->watched || !poll_due))
+        if (!all && !s->dirty && (s->watched || !poll_due || !s->polled))
             continue;
         s->dirty = false;
         look(s, now);
