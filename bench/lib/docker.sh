@@ -5,8 +5,8 @@ now_us() { echo "${EPOCHREALTIME//[.,]/}"; }
 
 # IMG_ARGS: how to run a command in image variant $1 (base: under my_init; rootfs: bare;
 # rootfs-init: docker's own init, which is tini; scaleN: the base image grown to N services in
-# all, with N * 10 variables, under my_init --wait-for-services: the main command starts once
-# every service is ready, as cinit judges it)
+# all, under my_init --wait-for-services: the main command starts once every service is ready,
+# as cinit judges it; the environment, SCALE_ENV_ARGS, is each case's own: see docker_bench)
 image_args() {
     case $1 in
         base) IMG_ARGS=("$BASE_IMAGE" /sbin/my_init --) ;;
@@ -39,9 +39,10 @@ timed_run() {
     echo $((t1 - t0)) >> "$work/raw/$key.run"
 }
 
-# docker stop of `sleep infinity` as the main command, RUNS times
+# docker stop of `sleep infinity` as the main command, RUNS times (samples: stop.KEY, KEY the
+# variant unless given)
 stop_runs() {
-    local v=$1 runs=$2 cid n t0 t1
+    local v=$1 runs=$2 key=${3:-$1} cid n t0 t1
     image_args "$v"
     for _ in $(seq "$runs"); do
         cid=$(docker run -d --network none "${IMG_ARGS[@]}" sleep infinity)
@@ -51,7 +52,7 @@ stop_runs() {
             if [ "$n" -gt 600 ]; then
                 say "FAILED: sleep never started in $v"
                 docker rm -f "$cid" > /dev/null
-                : > "$work/raw/stop.$v.fail"
+                : > "$work/raw/stop.$key.fail"
                 return
             fi
             sleep 0.05
@@ -60,7 +61,7 @@ stop_runs() {
         t0=$(now_us)
         docker stop "$cid" > /dev/null
         t1=$(now_us)
-        echo $((t1 - t0)) >> "$work/raw/stop.$v"
+        echo $((t1 - t0)) >> "$work/raw/stop.$key"
         docker rm -f "$cid" > /dev/null
     done
 }
@@ -95,6 +96,14 @@ scale_env() {
     done
 }
 
+# env_bytes VARS BIG: the size of the environment scale_env makes (NAME=VALUE and its NUL)
+env_bytes() {
+    awk -v n="$1" -v b="$2" 'BEGIN {t = 0
+        for (i = 1; i <= n; i++)
+            t += (i <= b) ? length("BENCH_BIG_" i "=") + 65536 + 1 : length("BENCH_VAR_" i "=value number " i) + 1
+        print t}'
+}
+
 docker_bench() {
     local v img n mark round t0=$SECONDS sizes=""
     if ! command -v docker > /dev/null || ! docker info > /dev/null 2>&1; then
@@ -127,6 +136,17 @@ docker_bench() {
         fi
     done
     record image.sizes "$sizes"
+    local -a all
+    read -r -a all <<< "$sizes"
+    # the environment's dimension: the smallest image, ENV_STEPS values of 64 KiB (and 60 short
+    # variables more for each), and the combined case: the largest image with the largest
+    # environment. The services' dimension keeps the small environment of the smallest step.
+    local small=${all[0]:-} large=${all[-1]:-} e estep ebig=0
+    for estep in $ENV_STEPS; do
+        ebig=$estep
+        record "env.mib.$estep" "$(env_bytes $((ENV_VARS0 + 60 * estep)) "$estep" | awk '{printf "%.3f", $1 / 1048576}')"
+    done
+    record image.env_steps "$ENV_STEPS"
     mark='date +bench-mark:%s%6N'
     for round in $(seq "$RUNS_IMAGE"); do
         say "image round $round/$RUNS_IMAGE: docker run to main command / every service ready"
@@ -134,31 +154,43 @@ docker_bench() {
             # shellcheck disable=SC2086 # the mark is one command, split on purpose
             timed_run "$v" "img.$v" $mark
         done
+        [ -n "$small" ] || continue
+        # in subshells: the megabytes of variables stay out of everything that follows
         for n in $sizes; do
-            # in a subshell: the megabytes of variables stay out of everything that follows
             # shellcheck disable=SC2086
-            (scale_env $((n * 10)) $((n / 6)) && timed_run "scale$n" "svc.scale$n" $mark)
+            (scale_env "$ENV_VARS0" 0 && timed_run "scale$n" "svc.scale$n" $mark)
         done
+        for e in $ENV_STEPS; do
+            [ "$e" != 0 ] || continue # the services' smallest case is this one's as well
+            # shellcheck disable=SC2086
+            (scale_env $((ENV_VARS0 + 60 * e)) "$e" && timed_run "scale$small" "env.big$e" $mark)
+        done
+        # shellcheck disable=SC2086
+        (scale_env $((ENV_VARS0 + 60 * ebig)) "$ebig" && timed_run "scale$large" "combo" $mark)
     done
+    # the environment's first step is the services' smallest case
+    if [ -e "$work/raw/svc.scale$small.boot" ]; then
+        for k in boot end run; do
+            cp "$work/raw/svc.scale$small.$k" "$work/raw/env.big0.$k"
+        done
+    fi
     say "image: docker stop"
     stop_runs rootfs-init "$RUNS_STOP"
     stop_runs rootfs 1 # always the 10 s grace: `sleep` as PID 1 ignores SIGTERM
-    # the smallest and the largest image (the stop of every service is in .end above too)
-    local -a all
-    read -r -a all <<< "$sizes"
-    if [ ${#all[@]} -gt 0 ]; then
-        for n in $(printf '%s\n' "${all[0]}" "${all[-1]}" | uniq); do
-            (scale_env $((n * 10)) $((n / 6)) && stop_runs "scale$n" "$RUNS_STOP")
-        done
+    # the smallest image and the combined case, the largest realistic one (the stop of every
+    # service of every case is in .end above too, which is what the growth is judged on)
+    if [ -n "$small" ]; then
+        (scale_env "$ENV_VARS0" 0 && stop_runs "scale$small" "$RUNS_STOP")
+        (scale_env $((ENV_VARS0 + 60 * ebig)) "$ebig" && stop_runs "scale$large" "$RUNS_STOP" combo)
     fi
     for n in $sizes; do docker image rm "$SCALE_IMAGE:$n" > /dev/null 2>&1 || true; done
     # shellcheck disable=SC2086 # a list of sizes
-    for v in img.base img.rootfs img.rootfs-init $(printf 'svc.scale%s ' $sizes); do
+    for v in img.base img.rootfs img.rootfs-init $(printf 'svc.scale%s ' $sizes) $(printf 'env.big%s ' $ENV_STEPS) combo; do
         summarize "$v.boot"
         summarize "$v.end"
         summarize "$v.run"
     done
     # shellcheck disable=SC2086
-    for v in rootfs rootfs-init $(printf 'scale%s ' $sizes); do summarize "stop.$v"; done
+    for v in rootfs rootfs-init $(printf 'scale%s ' $sizes) combo; do summarize "stop.$v"; done
     record time.docker $((SECONDS - t0))
 }

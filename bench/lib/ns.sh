@@ -98,8 +98,9 @@ inside() {
         done
     done
     record time.fast $((SECONDS - t0))
-    # the orphans cost the kernel seconds a run (10,000 forks and exits): fewer rounds, one
-    # run of each init a round, and cinit's default mode (the same reaping code) left out
+    # the orphans cost the kernel seconds a run (10,000 clones and exits; as forks they cost
+    # half a minute): fewer rounds, one run of each init a round, and cinit's default mode (the
+    # same reaping code) left out
     t0=$SECONDS
     for round in $(seq "$REAP_ROUNDS"); do
         for v in $ok; do

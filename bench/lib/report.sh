@@ -97,7 +97,12 @@ ratio_row() {
 # goal TEXT VALUE_SHOWN OK(yes/no/unknown)
 goal() {
     local verdict
-    case $3 in yes) verdict="met" ;; no) verdict="**NOT met**" ;; *) verdict="not measured" ;; esac
+    case $3 in
+        yes) verdict="met" ;;
+        no) verdict="**NOT met**" ;;
+        noisy) verdict="not judged: the samples' spread is over half the first step's cost (run again on a quieter machine)" ;;
+        *) verdict="not measured" ;;
+    esac
     echo "| $1 | $2 | $verdict |"
 }
 cmp_lt() { # A < B (yes/no/unknown)
@@ -150,39 +155,91 @@ goal_vs_peer() {
     r=$(ratio "$c" "$bv")
     goal "$1" "cinit $(cell "$c" "$6" 0) $5, best peer $bp $(cell "$bv" "$6" 0) $5: **$r×**" "$(cmp_le "$r" "$4")"
 }
-# the image grown from few to many services (and variables): the cost over the bare rootfs of the
-# boot to every service ready and of the stop; growth no faster than linear means the cost of one
-# more service between the two largest sizes is at most 1.5 times that between the two smallest
-# (or 1 ms a service, when that is less: below it, the run's noise decides)
+# Growth, one dimension at a time: the services (the same small environment) and the size of the
+# environment (the smallest image). Between steps the cost per added unit (ms per service, ms per
+# MiB) is the slope; growth no faster than linear means the largest step's slope is at most 1.25
+# times the first one's (or than 1 ms a unit, when that is more: below it the run's noise
+# decides), plus the noise of the largest case's own samples (their interquartile range, spread
+# over the step), so that two samples of a loaded machine do not make the verdict.
 slope() { awk -v a="$1" -v b="$2" -v n="$3" -v m="$4" 'BEGIN {printf "%.2f", (b - a) / (m - n) / 1e3}'; }
-goal_linear() {
-    local -a sz
-    read -r -a sz <<< "$(get image.sizes)"
-    local ok=unknown text="not measured" n key b e bs="" es="" bl=() el=() i
-    if [ ${#sz[@]} -ge 3 ] && isnum "$(getf img.rootfs.boot 1)"; then
+# spread KEY UNITS: the IQR of KEY's samples in ms, per unit of a step of UNITS
+spread() { awk -v m="$(getf "$1" 1)" -v q="$(getf "$1" 5)" -v u="$2" 'BEGIN {printf "%.2f", m * q / 100 / 1e3 / u}'; }
+# (when the allowance is more than half the first slope, the samples cannot tell: noisy)
+linear_ok() { # FIRST_SLOPE LAST_SLOPE ALLOWANCE
+    awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN {m = a > 1 ? a : 1
+        print (s > 0.5 * m) ? "noisy" : (b <= 1.25 * m + s) ? "yes" : "no"}'
+}
+# grow_goal TITLE UNIT KEYPREFIX "UNITS..." "SUFFIXES...": boot and stop (.boot, .end over the
+# bare rootfs) of KEYPREFIX+SUFFIX at UNITS
+grow_goal() {
+    local title=$1 unit=$2 pre=$3 ok=unknown text="not measured" i
+    local -a u sf bl el
+    read -r -a u <<< "$4"
+    read -r -a sf <<< "$5"
+    if [ ${#u[@]} -ge 3 ] && isnum "$(getf img.rootfs.boot 1)"; then
         ok=yes
-        for n in "${sz[@]}"; do
-            key=svc.scale$n
-            b=$(minus "$(getf "$key.boot" 1)" "$(getf img.rootfs.boot 1)")
-            e=$(minus "$(getf "$key.end" 1)" "$(getf img.rootfs.end 1)")
+        local bs="" es="" b e
+        for i in "${!u[@]}"; do
+            b=$(minus "$(getf "$pre${sf[i]}.boot" 1)" "$(getf img.rootfs.boot 1)")
+            e=$(minus "$(getf "$pre${sf[i]}.end" 1)" "$(getf img.rootfs.end 1)")
             isnum "$b" && isnum "$e" || ok=unknown
             bl+=("$b") el+=("$e")
             bs="$bs → $(cell "$b" 1e3 0)" es="$es → $(cell "$e" 1e3 0)"
         done
         if [ "$ok" = yes ]; then
-            i=$((${#sz[@]} - 1))
-            local b1 b2 e1 e2
-            b1=$(slope "${bl[0]}" "${bl[1]}" "${sz[0]}" "${sz[1]}") b2=$(slope "${bl[i - 1]}" "${bl[i]}" "${sz[i - 1]}" "${sz[i]}")
-            e1=$(slope "${el[0]}" "${el[1]}" "${sz[0]}" "${sz[1]}") e2=$(slope "${el[i - 1]}" "${el[i]}" "${sz[i - 1]}" "${sz[i]}")
-            ok=$(awk -v a="$b1" -v b="$b2" -v c="$e1" -v d="$e2" 'function m(x) {return x > 1 ? x : 1}
-                BEGIN {print (b <= 1.5 * m(a) && d <= 1.5 * m(c)) ? "yes" : "no"}')
-            text="over the bare rootfs, boot to every service ready ${bs# → } ms ($b1 then $b2 ms per added service), stop ${es# → } ms ($e1 then $e2 ms per added service)"
+            local l=$((${#u[@]} - 1)) b1 b2 e1 e2 sb se du
+            du=$(awk -v a="${u[l - 1]}" -v b="${u[l]}" 'BEGIN {print b - a}')
+            b1=$(slope "${bl[0]}" "${bl[1]}" "${u[0]}" "${u[1]}") b2=$(slope "${bl[l - 1]}" "${bl[l]}" "${u[l - 1]}" "${u[l]}")
+            e1=$(slope "${el[0]}" "${el[1]}" "${u[0]}" "${u[1]}") e2=$(slope "${el[l - 1]}" "${el[l]}" "${u[l - 1]}" "${u[l]}")
+            sb=$(spread "$pre${sf[l]}.boot" "$du") se=$(spread "$pre${sf[l]}.end" "$du")
+            local vb ve
+            vb=$(linear_ok "$b1" "$b2" "$sb") ve=$(linear_ok "$e1" "$e2" "$se")
+            if [ "$vb" = no ] || [ "$ve" = no ]; then ok=no
+            elif [ "$vb" = noisy ] || [ "$ve" = noisy ]; then ok=noisy
+            else ok=yes
+            fi
+            text="over the bare rootfs, boot to every service ready ${bs# → } ms (**$b1 then $b2 ms per $unit**, noise ±$sb), stop ${es# → } ms (**$e1 then $e2 ms per $unit**, noise ±$se)"
+            # for combo_text
+            GROW_LAST_BOOT=${bl[l]} GROW_FIRST_BOOT=${bl[0]}
         fi
     fi
-    local list="${sz[*]}"
-    goal "image: boot and stop grow no faster than linearly (${list// / → } services, ten times as many variables)" "$text" "$ok"
+    goal "$title" "$text" "$ok"
 }
-
+goal_linear() {
+    local -a sz es
+    read -r -a sz <<< "$(get image.sizes)"
+    read -r -a es <<< "$(get image.env_steps)"
+    local list="${sz[*]}" mibs="" e
+    for e in "${es[@]}"; do mibs="$mibs $(get "env.mib.$e")"; done
+    GROW_LAST_BOOT="" GROW_FIRST_BOOT=""
+    grow_goal "image: boot and stop grow no faster than linearly with the services (${list// / → } services, $ENV_VARS0 short variables)" \
+        "added service" svc.scale "${sz[*]}" "${sz[*]}"
+    SVC_LAST_BOOT=$GROW_LAST_BOOT BASE_BOOT=$GROW_FIRST_BOOT GROW_LAST_BOOT=""
+    # shellcheck disable=SC2001 # a list
+    grow_goal "image: … and with the size of the environment (${sz[0]:-?} services, $(echo "${mibs# }" | sed 's/ / → /g') MiB)" \
+        "added MiB" env.big "${mibs# }" "${es[*]}"
+    ENV_LAST_BOOT=$GROW_LAST_BOOT
+}
+# the combined case against the sum of the two dimensions' growth: what is left is the product
+# N services x E MiB, the environment copied into each exec of runsv, ./run and what it runs
+combo_text() {
+    local c n=${1:-} mib=${2:-}
+    c=$(minus "$(getf combo.boot 1)" "$(getf img.rootfs.boot 1)")
+    isnum "$c" && isnum "${SVC_LAST_BOOT:-}" && isnum "${ENV_LAST_BOOT:-}" && isnum "${BASE_BOOT:-}" || return 0
+    local add excess per
+    add=$(awk -v s="$SVC_LAST_BOOT" -v e="$ENV_LAST_BOOT" -v b="$BASE_BOOT" 'BEGIN {printf "%.0f", s + e - b}')
+    excess=$(minus "$c" "$add")
+    per=$(awk -v x="$excess" -v n="$n" -v m="$mib" -v s="$SMALL_N" 'BEGIN {d = (n - s) * m; printf "%.2f", (d > 0) ? x / d / 1e3 : 0}')
+    echo "Combined case, $n services with $mib MiB of environment: boot to every service ready"
+    echo "$(cell "$c" 1e3 0) ms over the bare rootfs, against $(cell "$add" 1e3 0) ms if the two dimensions only added"
+    echo "up (stop $(cell "$(getf stop.combo 1)" 1e3 0) ms): $(cell "$excess" 1e3 0) ms more, $per ms per added service and MiB."
+    echo "What the combined case has beyond the sum is the product of the two: the kernel copies the"
+    echo "whole environment into every exec of every runsv, ./run and what ./run execs (about 3 N execs),"
+    echo "work that grows as"
+    echo "N × E by its nature and that no init can save. cinit's own work stays linear in each: it"
+    echo "reads a service's status only when an inotify event names that service (strace -c of"
+    echo "PID 1: its opens and reads grow with N, not N²), and its environment list is hashed."
+}
 # how far each figure can be trusted: the interquartile range of its samples in % of the median
 noise_table() {
     local key v n lo hi
@@ -196,19 +253,26 @@ noise_table() {
     for key in hf:"whole command (hyperfine)" start:"exec → namespace empty (nsrun)" main:"exec → main command" \
         mem:"idle VmRSS" reap:"$ORPHANS orphans" term:"SIGTERM → exit" sig:"SIGUSR1 → main command" \
         termsvc:"SIGTERM with 3 services" img:"docker run → main command" svc:"docker run → every service ready" \
-        stop:"docker stop"; do
+        env:"… with a larger environment" combo:"… the combined case" stop:"docker stop"; do
         lo="" hi="" n=""
         # shellcheck disable=SC2046 # lists of names
-        for v in $VARIANTS syslogd base rootfs rootfs-init $(printf 'scale%s ' $(get image.sizes)); do
+        for v in $VARIANTS syslogd base rootfs rootfs-init $(printf 'scale%s ' $(get image.sizes)) $(printf 'big%s ' $(get image.env_steps)) combo; do
             k=${key%%:*}.$v
-            case ${key%%:*} in img | svc) k=$k.boot ;; esac
+            [ "${key%%:*}" != combo ] || k=combo
+            [ "$v" != combo ] || [ "${key%%:*}" = stop ] || [ "${key%%:*}" = combo ] || continue
+            case ${key%%:*} in img | svc | env | combo) k=$k.boot ;; esac
             isnum "$(getf "$k" 5)" || continue
             lo=$(awk -v a="$(getf "$k" 5)" -v b="${lo:-1e9}" 'BEGIN {print (a < b) ? a : b}')
             hi=$(awk -v a="$(getf "$k" 5)" -v b="${hi:--1}" 'BEGIN {print (a > b) ? a : b}')
             n=$(getf "$k" 4)
         done
         [ -n "$lo" ] || continue
-        echo "| ${key#*:} | $lo – $hi % | $n |"
+        # from fewer than 3 samples an interquartile range says little: shown, but marked
+        if [ "$n" -lt 3 ]; then
+            echo "| ${key#*:} | $lo – $hi % (range of $n: little to go by) | $n |"
+        else
+            echo "| ${key#*:} | $lo – $hi % | $n |"
+        fi
     done
 }
 
@@ -224,10 +288,15 @@ image_report() {
     local r="$ROOTFS_IMAGE" ms='1e3 0' n row
     # shellcheck disable=SC2016 # backquotes of markdown
     printf '| figure (ms) | %s, no init | %s, `--init` | %s (my_init, %s services) |' "$r" "$r" "$BASE_IMAGE" "$(get image.base_services)"
-    for n in "${sz[@]}"; do printf ' %s services, %s variables |' "$n" "$((n * 10))"; done
+    local -a es=()
+    local e
+    for e in $(get image.env_steps); do [ "$e" = 0 ] || es+=("$e"); done
+    for n in "${sz[@]}"; do printf ' %s services |' "$n"; done
+    for e in "${es[@]}"; do printf ' %s services, %s MiB env |' "${sz[0]:-?}" "$(get "env.mib.$e")"; done
+    [ ${#sz[@]} -eq 0 ] || printf ' combined: %s services, %s MiB env |' "${sz[-1]}" "$(get "env.mib.${es[-1]:-0}")"
     echo
     printf '|---|---:|---:|---:|'
-    for n in "${sz[@]}"; do printf -- '---:|'; done
+    for n in "${sz[@]}" "${es[@]}" ${sz[0]:+combo}; do printf -- '---:|'; done
     echo
     # shellcheck disable=SC2086
     for row in "boot:\`docker run\` → main command runs (with --wait-for-services: every service ready)" \
@@ -238,10 +307,14 @@ image_report() {
         if [ "$k" = stop ]; then
             printf ' %s | %s | — |' "$(cell "$(getf stop.rootfs 1)" $ms)" "$(cell "$(getf stop.rootfs-init 1)" $ms)"
             for n in "${sz[@]}"; do printf ' %s |' "$(cell "$(getf "stop.scale$n" 1)" $ms)"; done
+            for e in "${es[@]}"; do printf ' — |'; done
+            [ ${#sz[@]} -eq 0 ] || printf ' %s |' "$(cell "$(getf stop.combo 1)" $ms)"
         else
             printf ' %s | %s | %s |' "$(cell "$(getf "img.rootfs.$k" 1)" $ms)" "$(cell "$(getf "img.rootfs-init.$k" 1)" $ms)" \
                 "$(cell "$(getf "img.base.$k" 1)" $ms)"
             for n in "${sz[@]}"; do printf ' %s |' "$(cell "$(getf "svc.scale$n.$k" 1)" $ms)"; done
+            for e in "${es[@]}"; do printf ' %s |' "$(cell "$(getf "env.big$e.$k" 1)" $ms)"; done
+            [ ${#sz[@]} -eq 0 ] || printf ' %s |' "$(cell "$(getf "combo.$k" 1)" $ms)"
         fi
         echo
     done
@@ -250,14 +323,16 @@ image_report() {
     echo "\`docker run --rm --network none IMAGE [/sbin/my_init [--wait-for-services] --] date\`, median of"
     echo "$RUNS_IMAGE rounds in which every variant runs once: the clock \`date\` prints against the clock"
     echo "before \`docker run\`, and the clock when \`docker run\` returns. The N-service images are the base"
-    echo "image with services added (\`exec sleep infinity\`) up to N in all, run with N × 10 variables passed"
-    echo "with \`-e\`, N / 6 of them 64 KiB long (1,000 values of 64 KiB do not fit: Linux limits a program's"
+    echo "image with services added (\`exec sleep infinity\`) up to N in all, run with $ENV_VARS0 short variables"
+    echo "passed with \`-e\`; the environment's columns are the smallest of them with values of 64 KiB"
+    echo "added (and 60 short variables more for each), the combined case the largest with the largest"
+    echo "environment, about 1,000 variables (1,000 values of 64 KiB do not fit: Linux limits a program's"
     echo "environment and arguments to a quarter of the stack limit, 2 MiB under Docker's default 8 MiB);"
     echo "their main command starts once cinit sees every service ready (\`--wait-for-services\`: a service"
     echo "without a probe is ready once it has been up for a second, runit's own rule, which sets the"
     echo "floor of that row). \`docker stop\` (10 s grace, sent 1.5 s after \`sleep\` started), median of"
     echo "$RUNS_STOP (once without an init: \`sleep\` as PID 1 ignores SIGTERM, so Docker waits the whole grace"
-    echo "time); for the smallest and the largest N-service image."
+    echo "time); for the smallest N-service image and the combined case."
 }
 
 report() {
@@ -322,15 +397,18 @@ report() {
     echo "that a change of the machine's load falls on all of them): hyperfine $(getf hf.tini 4)"
     echo "(+2 warm-up a round), nsrun start-up $(getf start.tini 4), memory $(getf mem.tini 4) (read 200 ms"
     echo "after the main command said it is ready), SIGTERM $(getf term.tini 4), SIGUSR1 $(getf sig.tini 4)"
-    echo "signals (one after the other, each waited for); orphans $(getf reap.tini 4) ($REAP_ROUNDS round$([ "$REAP_ROUNDS" = 1 ] || echo s) of one run:"
-    echo "a run costs the kernel seconds; cinit's default mode, the same reaping code, is left out),"
+    echo "signals (one after the other, each waited for); orphans $(getf reap.tini 4) ($REAP_ROUNDS round$([ "$REAP_ROUNDS" = 1 ] || echo s) of one run;"
+    echo "cinit's default mode, the same reaping code, is left out),"
     echo "services $(getf termsvc.cinit-default 4) ($(getf termsvcnew.cinit-default 4) for the 20 ms case), callgrind 1 (its orphan run"
     echo "with $CG_ORPHANS orphans: the count per orphan does not depend on how many)."
     echo "The inits get the environment \`docker run\` gives (PATH, HOSTNAME, HOME), not the caller's."
     echo "A SIGTERM is sent 20 ms after the main command said it is ready (1.2 s for services; the"
     echo "20 ms row shows that runsv's 1 s sleep after a service that ran for less than a second"
     echo "does not reach the shutdown: cinit stops a runsv once its service is down)."
-    echo "The orphans are made by build/bench/benchkid: a middle process forks them, all blocked on a"
+    echo "The orphans are made by build/bench/benchkid: a middle process makes them with"
+    echo "clone(CLONE_VM) (processes of their own that share its memory, so that making 10,000 costs"
+    echo "seconds, not the half minute of fork; the figures are not comparable with runs before that),"
+    echo "all blocked on a"
     echo "pipe, and exits, so they become PID 1's children; closing the pipe releases them at once,"
     echo "and the clock stops when the last one has been reaped (kill(pid, 0) fails). The time includes"
     echo "the kernel's work to end $ORPHANS processes, which is most of it: **no init** is the reference"
@@ -381,6 +459,14 @@ report() {
     echo "Time of the run's parts (s): start-up, memory and signal rounds $(get time.fast), orphans"
     echo "$(get time.reap), services $(get time.services), callgrind $(get time.callgrind), Docker $(get time.docker);"
     echo "everything, from \`make bench\` on: $(get elapsed)."
+    local -a csz ces
+    read -r -a csz <<< "$(get image.sizes)"
+    read -r -a ces <<< "$(get image.env_steps)"
+    if [ ${#csz[@]} -gt 0 ] && [ ${#ces[@]} -gt 0 ]; then
+        SMALL_N=${csz[0]}
+        echo
+        combo_text "${csz[-1]}" "$(get "env.mib.${ces[-1]}")"
+    fi
     echo
     noise_table
     echo

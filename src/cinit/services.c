@@ -54,24 +54,81 @@ bool svc_active;
 long restart_n, restart_window_ms;
 struct timespec svc_boot;
 static int ifd = -1;
-static bool unwatched; /* some supervise dir is not watched yet (not there, or a dangling link) */
+static bool unwatched; /* a polled service's supervise dir is not watched yet (not there, a dangling link) */
 static long poll_backoff = BACKOFF_MIN_MS, next_poll = -1;
 
 int services_exit_status = -1;
 
-static void watch_one(struct svc *s)
+/* Which service each inotify watch descriptor belongs to (index + 1, 0: none). The kernel
+ * hands out small, rising descriptors, so a table indexed by them stays about 2 N long. An event
+ * then costs a look at its own service only: re-reading all N statuses at every event made a
+ * boot of N services cost O(N^2) opens and reads. Without the table (no memory) every event
+ * falls back to a look at all of them, as before. */
+static size_t *wd_svc;
+static size_t nwd;
+static bool all_dirty = true; /* look at every service at the next tick */
+
+static void wd_note(int wd, size_t i)
 {
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/supervise", s->dir);
-    if (inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE) < 0)
-        unwatched = true;
+    if (wd < 0)
+        return;
+    if ((size_t)wd >= nwd) {
+        size_t n = nwd ? nwd : 64;
+        while (n <= (size_t)wd)
+            n *= 2;
+        size_t *t = realloc(wd_svc, n * sizeof *t);
+        if (!t) {
+            debug("no memory for the watch table: every event looks at every service");
+            free(wd_svc);
+            wd_svc = NULL;
+            nwd = 0;
+            return;
+        }
+        memset(t + nwd, 0, (n - nwd) * sizeof *t);
+        wd_svc = t;
+        nwd = n;
+    }
+    wd_svc[wd] = i + 1;
 }
 
-static void watch_all(void)
+static struct svc *wd_find(int wd)
+{
+    if (wd < 0 || (size_t)wd >= nwd || !wd_svc[wd])
+        return NULL;
+    return &svcs[wd_svc[wd] - 1];
+}
+
+/* from_event: an event said its supervise dir is there, so a failure means no event will come */
+static void watch_one(struct svc *s, bool from_event)
+{
+    if (s->watched)
+        return;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/supervise", s->dir);
+    int wd = inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE);
+    if (wd < 0) {
+        if (from_event)
+            s->polled = true;
+        if (s->polled)
+            unwatched = true;
+        return;
+    }
+    s->watched = true;
+    s->dirty = true; /* runsv may have written its status before the watch was there */
+    wd_note(wd, (size_t)(s - svcs));
+    if (!wd_svc)
+        all_dirty = true;
+}
+
+/* only_polled: the poll's turn, for the services no watch speaks for; trying the others too
+ * (whose service dir's watch says when their supervise dir comes) made each poll cost N failed
+ * calls while runsvdir was still starting them */
+static void watch_all(bool only_polled)
 {
     unwatched = false;
     for (size_t i = 0; i < nsvcs; i++)
-        watch_one(&svcs[i]);
+        if (!only_polled || svcs[i].polled)
+            watch_one(&svcs[i], false);
     if (!unwatched)
         next_poll = -1;
 }
@@ -99,12 +156,33 @@ static void events(void)
         bool rewatch = false;
         for (char *p = buf; p < buf + n;) {
             struct inotify_event *e = (struct inotify_event *)p;
-            if ((e->mask & IN_Q_OVERFLOW) || (e->len && strcmp(e->name, "supervise") == 0))
-                rewatch = true;
+            struct svc *s = wd_find(e->wd);
+            if (e->mask & IN_Q_OVERFLOW)
+                all_dirty = rewatch = true; /* events were lost: nothing says which */
+            else if (!s)
+                all_dirty = true; /* a watch the table does not know (it had no memory) */
+            else
+                s->dirty = true;
+            if (s && (e->mask & IN_IGNORED)) {
+                /* the watched dir went (a service dir replaced): watch it again, poll till then */
+                s->watched = false;
+                s->polled = true;
+                unwatched = true;
+                if (next_poll < 0)
+                    next_poll = now_ms();
+            }
+            /* a supervise dir appeared in a service dir: watch that one (trying every
+             * unwatched service at each of these made a boot cost O(N^2) failed calls) */
+            if (e->len && strcmp(e->name, "supervise") == 0) {
+                if (s && ifd >= 0)
+                    watch_one(s, true);
+                else
+                    rewatch = true;
+            }
             p += sizeof *e + e->len;
         }
-        if (rewatch && unwatched)
-            watch_all();
+        if (rewatch)
+            watch_all(false);
     }
 }
 
@@ -118,9 +196,12 @@ void services_start(void)
         unwatched = true;
     } else {
         /* the service dirs themselves, for their supervise dir to appear */
-        for (size_t i = 0; i < nsvcs; i++)
-            (void)inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO);
-        watch_all();
+        for (size_t i = 0; i < nsvcs; i++) {
+            int wd = inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO);
+            svcs[i].polled = wd < 0; /* a dangling link: nothing will say when it comes */
+            wd_note(wd, i);
+        }
+        watch_all(false);
         extra_fd = ifd;
         extra_ready = events;
     }
@@ -364,14 +445,28 @@ long services_tick(void)
     if (!svc_active || shutting_down)
         return -1;
     long now = now_ms();
-    if (unwatched && next_poll >= 0 && now >= next_poll) {
+    bool poll_due = unwatched && next_poll >= 0 && now >= next_poll;
+    if (poll_due) {
         if (ifd >= 0)
-            watch_all();
+            watch_all(true);
         poll_backoff = poll_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : poll_backoff * 2;
         next_poll = unwatched ? now + poll_backoff : -1;
     }
-    for (size_t i = 0; i < nsvcs; i++)
-        look(&svcs[i], now);
+    /* only the services an event (or a new watch) names, and at the poll's pace those not
+     * watched yet (their service dir's watch says at once when their supervise dir comes): each
+     * look is an open and a read, and this runs at every turn of the main loop */
+    bool all = all_dirty || ifd < 0;
+    all_dirty = false;
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        if (!all && !s->dirty && (s->watched || !poll_due || !s->polled))
+            continue;
+        s->dirty = false;
+        look(s, now);
+        /* cinit's down file goes once runsv reads its fifo, which no status change may follow */
+        if (s->marker && s->seen)
+            s->dirty = true;
+    }
     release_ready();
     long next = unwatched ? next_poll : -1;
     for (size_t i = 0; i < nsvcs; i++) {
