@@ -54,7 +54,7 @@ bool svc_active;
 long restart_n, restart_window_ms;
 struct timespec svc_boot;
 static int ifd = -1;
-static bool unwatched; /* a polled service's supervise dir is not watched yet (not there, a dangling link) */
+static bool unwatched; /* some supervise dir is not watched yet (not there, or a dangling link) */
 static long poll_backoff = BACKOFF_MIN_MS, next_poll = -1;
 
 int services_exit_status = -1;
@@ -98,8 +98,7 @@ static struct svc *wd_find(int wd)
     return &svcs[wd_svc[wd] - 1];
 }
 
-/* from_event: an event said its supervise dir is there, so a failure means no event will come */
-static void watch_one(struct svc *s, bool from_event)
+static void watch_one(struct svc *s)
 {
     if (s->watched)
         return;
@@ -107,10 +106,7 @@ static void watch_one(struct svc *s, bool from_event)
     snprintf(path, sizeof path, "%s/supervise", s->dir);
     int wd = inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE);
     if (wd < 0) {
-        if (from_event)
-            s->polled = true;
-        if (s->polled)
-            unwatched = true;
+        unwatched = true;
         return;
     }
     s->watched = true;
@@ -120,15 +116,11 @@ static void watch_one(struct svc *s, bool from_event)
         all_dirty = true;
 }
 
-/* only_polled: the poll's turn, for the services no watch speaks for; trying the others too
- * (whose service dir's watch says when their supervise dir comes) made each poll cost N failed
- * calls while runsvdir was still starting them */
-static void watch_all(bool only_polled)
+static void watch_all(void)
 {
     unwatched = false;
     for (size_t i = 0; i < nsvcs; i++)
-        if (!only_polled || svcs[i].polled)
-            watch_one(&svcs[i], false);
+        watch_one(&svcs[i]);
     if (!unwatched)
         next_poll = -1;
 }
@@ -166,7 +158,6 @@ static void events(void)
             if (s && (e->mask & IN_IGNORED)) {
                 /* the watched dir went (a service dir replaced): watch it again, poll till then */
                 s->watched = false;
-                s->polled = true;
                 unwatched = true;
                 if (next_poll < 0)
                     next_poll = now_ms();
@@ -175,14 +166,14 @@ static void events(void)
              * unwatched service at each of these made a boot cost O(N^2) failed calls) */
             if (e->len && strcmp(e->name, "supervise") == 0) {
                 if (s && ifd >= 0)
-                    watch_one(s, true);
+                    watch_one(s);
                 else
                     rewatch = true;
             }
             p += sizeof *e + e->len;
         }
-        if (rewatch)
-            watch_all(false);
+        if (rewatch && unwatched)
+            watch_all();
     }
 }
 
@@ -196,12 +187,9 @@ void services_start(void)
         unwatched = true;
     } else {
         /* the service dirs themselves, for their supervise dir to appear */
-        for (size_t i = 0; i < nsvcs; i++) {
-            int wd = inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO);
-            svcs[i].polled = wd < 0; /* a dangling link: nothing will say when it comes */
-            wd_note(wd, i);
-        }
-        watch_all(false);
+        for (size_t i = 0; i < nsvcs; i++)
+            wd_note(inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO), i);
+        watch_all();
         extra_fd = ifd;
         extra_ready = events;
     }
@@ -448,7 +436,7 @@ long services_tick(void)
     bool poll_due = unwatched && next_poll >= 0 && now >= next_poll;
     if (poll_due) {
         if (ifd >= 0)
-            watch_all(true);
+            watch_all();
         poll_backoff = poll_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : poll_backoff * 2;
         next_poll = unwatched ? now + poll_backoff : -1;
     }
@@ -459,7 +447,7 @@ long services_tick(void)
     all_dirty = false;
     for (size_t i = 0; i < nsvcs; i++) {
         struct svc *s = &svcs[i];
-        if (!all && !s->dirty && (s->watched || !poll_due || !s->polled))
+        if (!all && !s->dirty && (s->watched || !poll_due))
             continue;
         s->dirty = false;
         look(s, now);

@@ -32,7 +32,6 @@ struct svc {
     bool seen;        /* a status of this boot's runsv was read */
     bool watched;     /* its supervise dir has an inotify watch */
     bool dirty;       /* an event (or a new watch) says: read its status again */
-    bool polled;      /* no watch will say when its supervise dir comes: looked for by polling */
     bool expect_down; /* the run ended into ./finish: the down status that follows is its */
     long long down_since, down_nsec;
     char why[512];
