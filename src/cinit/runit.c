@@ -85,44 +85,21 @@ static bool service_down(const char *name)
  * exits: a container stopped soon after it started would wait for that sleep. Once the service
  * is down there is nothing left for its runsv to do, so it is killed (its log service, if any,
  * then reads to the end of its pipe and exits, or gets TERM with the rest). */
-static void stop_if_down(size_t i)
+static void kill_idle_runsv(void)
 {
-    if (watch[i] && watch_service[i][0] && service_down(watch_service[i])) {
-        debug("service %s is down: stopping its runsv", watch_service[i]);
-        if (kill(watch[i], SIGKILL) < 0 && errno != ESRCH)
-            warning("cannot stop runsv %ld: %s", (long)watch[i], strerror(errno));
-        watch_service[i][0] = '\0';
-        /* now, so that the kernel frees it in the background (see stop_runit) */
-        (void)inotify_rm_watch(extra_fd, watch_wd[i]);
-    }
-}
-
-/* Each event names its watch: only that service's stat is read again (reading all N at every
- * event made the stop of N services cost O(N^2) opens and reads). A lost event (queue
- * overflow) or a call without one (all = true) looks at all of them. */
-static void look_down(bool all)
-{
-    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-    ssize_t n;
-    while (extra_fd >= 0 && (n = read(extra_fd, buf, sizeof buf)) > 0)
-        for (char *p = buf; p < buf + n;) {
-            const struct inotify_event *e = (const struct inotify_event *)p;
-            if (e->mask & IN_Q_OVERFLOW)
-                all = true;
-            else
-                for (size_t i = 0; i < nwatch; i++) /* in memory: no syscall per entry */
-                    if (watch_service[i][0] && watch_wd[i] == e->wd) {
-                        stop_if_down(i);
-                        break;
-                    }
-            p += sizeof *e + e->len;
+    char buf[4096];
+    while (extra_fd >= 0 && read(extra_fd, buf, sizeof buf) > 0)
+        ; /* the events only say "look again" */
+    for (size_t i = 0; i < nwatch; i++)
+        if (watch[i] && watch_service[i][0] && service_down(watch_service[i])) {
+            debug("service %s is down: stopping its runsv", watch_service[i]);
+            if (kill(watch[i], SIGKILL) < 0 && errno != ESRCH)
+                warning("cannot stop runsv %ld: %s", (long)watch[i], strerror(errno));
+            watch_service[i][0] = '\0';
+            /* now, so that the kernel frees it in the background (see stop_runit) */
+            (void)inotify_rm_watch(extra_fd, watch_wd[i]);
         }
-    if (all)
-        for (size_t i = 0; i < nwatch; i++)
-            stop_if_down(i);
 }
-
-static void kill_idle_runsv(void) { look_down(false); }
 
 /* Watch each runsv's supervise directory, where it renames a new status into place whenever
  * the service changes state. Without inotify, runsv is left to exit by itself. */
@@ -155,7 +132,7 @@ static void watch_supervise(void)
             continue;
         memcpy(watch_service[i], name, strlen(name) + 1);
     }
-    look_down(true); /* what went down before the watches were in place */
+    kill_idle_runsv(); /* what went down before the watches were in place */
 }
 
 void stop_runit(void)

@@ -59,61 +59,12 @@ static long poll_backoff = BACKOFF_MIN_MS, next_poll = -1;
 
 int services_exit_status = -1;
 
-/* Which service each inotify watch descriptor belongs to (index + 1, 0: none). The kernel
- * hands out small, rising descriptors, so a table indexed by them stays about 2 N long. An event
- * then costs a look at its own service only: re-reading all N statuses at every event made a
- * boot of N services cost O(N^2) opens and reads. Without the table (no memory) every event
- * falls back to a look at all of them, as before. */
-static size_t *wd_svc;
-static size_t nwd;
-static bool all_dirty = true; /* look at every service at the next tick */
-
-static void wd_note(int wd, size_t i)
-{
-    if (wd < 0)
-        return;
-    if ((size_t)wd >= nwd) {
-        size_t n = nwd ? nwd : 64;
-        while (n <= (size_t)wd)
-            n *= 2;
-        size_t *t = realloc(wd_svc, n * sizeof *t);
-        if (!t) {
-            debug("no memory for the watch table: every event looks at every service");
-            free(wd_svc);
-            wd_svc = NULL;
-            nwd = 0;
-            return;
-        }
-        memset(t + nwd, 0, (n - nwd) * sizeof *t);
-        wd_svc = t;
-        nwd = n;
-    }
-    wd_svc[wd] = i + 1;
-}
-
-static struct svc *wd_find(int wd)
-{
-    if (wd < 0 || (size_t)wd >= nwd || !wd_svc[wd])
-        return NULL;
-    return &svcs[wd_svc[wd] - 1];
-}
-
 static void watch_one(struct svc *s)
 {
-    if (s->watched)
-        return;
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/supervise", s->dir);
-    int wd = inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE);
-    if (wd < 0) {
+    if (inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE) < 0)
         unwatched = true;
-        return;
-    }
-    s->watched = true;
-    s->dirty = true; /* runsv may have written its status before the watch was there */
-    wd_note(wd, (size_t)(s - svcs));
-    if (!wd_svc)
-        all_dirty = true;
 }
 
 static void watch_all(void)
@@ -148,28 +99,8 @@ static void events(void)
         bool rewatch = false;
         for (char *p = buf; p < buf + n;) {
             struct inotify_event *e = (struct inotify_event *)p;
-            struct svc *s = wd_find(e->wd);
-            if (e->mask & IN_Q_OVERFLOW)
-                all_dirty = rewatch = true; /* events were lost: nothing says which */
-            else if (!s)
-                all_dirty = true; /* a watch the table does not know (it had no memory) */
-            else
-                s->dirty = true;
-            if (s && (e->mask & IN_IGNORED)) {
-                /* the watched dir went (a service dir replaced): watch it again, poll till then */
-                s->watched = false;
-                unwatched = true;
-                if (next_poll < 0)
-                    next_poll = now_ms();
-            }
-            /* a supervise dir appeared in a service dir: watch that one (trying every
-             * unwatched service at each of these made a boot cost O(N^2) failed calls) */
-            if (e->len && strcmp(e->name, "supervise") == 0) {
-                if (s && ifd >= 0)
-                    watch_one(s);
-                else
-                    rewatch = true;
-            }
+            if ((e->mask & IN_Q_OVERFLOW) || (e->len && strcmp(e->name, "supervise") == 0))
+                rewatch = true;
             p += sizeof *e + e->len;
         }
         if (rewatch && unwatched)
@@ -188,7 +119,7 @@ void services_start(void)
     } else {
         /* the service dirs themselves, for their supervise dir to appear */
         for (size_t i = 0; i < nsvcs; i++)
-            wd_note(inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO), i);
+            (void)inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO);
         watch_all();
         extra_fd = ifd;
         extra_ready = events;
@@ -433,28 +364,14 @@ long services_tick(void)
     if (!svc_active || shutting_down)
         return -1;
     long now = now_ms();
-    bool poll_due = unwatched && next_poll >= 0 && now >= next_poll;
-    if (poll_due) {
+    if (unwatched && next_poll >= 0 && now >= next_poll) {
         if (ifd >= 0)
             watch_all();
         poll_backoff = poll_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : poll_backoff * 2;
         next_poll = unwatched ? now + poll_backoff : -1;
     }
-    /* only the services an event (or a new watch) names, and at the poll's pace those not
-     * watched yet (their service dir's watch says at once when their supervise dir comes): each
-     * look is an open and a read, and this runs at every turn of the main loop */
-    bool all = all_dirty || ifd < 0;
-    all_dirty = false;
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
-        if (!all && !s->dirty && (s->watched || !poll_due))
-            continue;
-        s->dirty = false;
-        look(s, now);
-        /* cinit's down file goes once runsv reads its fifo, which no status change may follow */
-        if (s->marker && s->seen)
-            s->dirty = true;
-    }
+    for (size_t i = 0; i < nsvcs; i++)
+        look(&svcs[i], now);
     release_ready();
     long next = unwatched ? next_poll : -1;
     for (size_t i = 0; i < nsvcs; i++) {

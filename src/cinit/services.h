@@ -30,8 +30,6 @@ struct svc {
     int backoff;
     bool ready;
     bool seen;        /* a status of this boot's runsv was read */
-    bool watched;     /* its supervise dir has an inotify watch */
-    bool dirty;       /* an event (or a new watch) says: read its status again */
     bool expect_down; /* the run ended into ./finish: the down status that follows is its */
     long long down_since, down_nsec;
     char why[512];
