@@ -85,6 +85,54 @@ exec sleep 1000"
     refute_output --partial 'off'
 }
 
+# the image's layout: supervise/ is a link into /run, which runsv makes at its start
+link_supervise() { ln -s "/run/runit.$1" "$ETC/service/$1/supervise"; }
+
+@test "services whose supervise/ links to a dir runsv makes later are followed: ready, in order" {
+    local i
+    for i in $(seq 1 12); do
+        add_service "s$i" "touch /run/s$i-ready; exec sleep 1000"
+        echo "file:/run/s$i-ready" > "$ETC/service/s$i/ready"
+        link_supervise "s$i"
+    done
+    add_service plain 'exec sleep 1000'
+    link_supervise plain
+    echo s12 > "$ETC/service/s1/depends"
+    run cinit -v --wait-for-services=20 -- sh -c 'ls -d /run/runit.*; sv status /etc/service/s1'
+    assert_success
+    assert_output --partial "All services are ready"
+    assert_output --regexp 'service plain is ready, (1|2)\.[0-9]+ s after its start'
+    assert_output --partial "Starting service s1: what it depends on is ready."
+    assert_line --regexp '^run: /etc/service/s1: '
+    assert_equal "$(printf '%s\n' "${lines[@]}" | grep -c '^/run/runit\.')" 13
+}
+
+# read(2) calls of PID 1 from its start until every one of N services is ready (/proc/1/io)
+boot_reads() {
+    local i n=$1
+    rm -rf "$ETC/service" && mkdir "$ETC/service"
+    for i in $(seq 1 "$n"); do
+        add_service "s$i" "touch /run/s$i-ready; exec sleep 1000"
+        echo "file:/run/s$i-ready" > "$ETC/service/s$i/ready"
+        link_supervise "s$i"
+    done
+    run cinit --wait-for-services=60 -- sed -n 's/^syscr: //p' /proc/1/io
+    assert_success
+    reads=$(printf '%s\n' "${lines[@]}" | grep -xE '[0-9]+') || fail "no count: $output"
+}
+
+@test "a boot reads each service's status a bounded number of times, not once per event of every service" {
+    local reads r10 r100
+    boot_reads 10
+    r10=$reads
+    boot_reads 100
+    r100=$reads
+    echo "# reads of PID 1: 10 services $r10, 100 services $r100" >&3
+    # each added service costs its own few status reads (about 11 here); reading every status
+    # at each event made it 30 to 60, growing with N
+    [ $(((r100 - r10) / 90)) -le 20 ] || fail "100 services cost $r100 reads, 10 services $r10"
+}
+
 @test "on timeout the boot fails with 1, naming the service, its probe and its last output line" {
     add_service never 'echo "loading the model, 3% done"; exec sleep 1000'
     echo file:/run/never > "$ETC/service/never/ready"

@@ -54,26 +54,121 @@ bool svc_active;
 long restart_n, restart_window_ms;
 struct timespec svc_boot;
 static int ifd = -1;
-static bool unwatched; /* some supervise dir is not watched yet (not there, or a dangling link) */
+static bool unwatched; /* a polled service's supervise dir is not watched yet */
 static long poll_backoff = BACKOFF_MIN_MS, next_poll = -1;
 
 int services_exit_status = -1;
 
-static void watch_one(struct svc *s)
+/* Which service each inotify watch belongs to (index + 1, 0: none), and whether it is the
+ * parent dir of some dangling supervise link (PARENT; a dir many services may share). The kernel
+ * hands out small, rising watch descriptors, so a table indexed by them stays about 2 N long.
+ * An event then costs a look at its own service: reading all N statuses at each of the ~5 N
+ * events of a boot made it cost O(N^2) opens and reads. Without the table (no memory) every
+ * event means all. */
+#define PARENT ((size_t)1 << (sizeof(size_t) * CHAR_BIT - 1))
+static size_t *wd_svc;
+static size_t nwd;
+static bool all_dirty = true; /* look at every service at the next tick */
+
+/* wd_note WD BITS: WD stands for the service BITS - 1, or (BITS == PARENT) is also a parent */
+static void wd_note(int wd, size_t bits)
 {
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/supervise", s->dir);
-    if (inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE) < 0)
-        unwatched = true;
+    if (wd < 0)
+        return;
+    if ((size_t)wd >= nwd) {
+        size_t n = nwd ? nwd : 64;
+        while (n <= (size_t)wd)
+            n *= 2;
+        size_t *t = realloc(wd_svc, n * sizeof *t);
+        if (!t) {
+            debug("no memory for the watch table: every event looks at every service");
+            free(wd_svc);
+            wd_svc = NULL;
+            nwd = 0;
+            all_dirty = true;
+            return;
+        }
+        memset(t + nwd, 0, (n - nwd) * sizeof *t);
+        wd_svc = t;
+        nwd = n;
+    }
+    wd_svc[wd] = bits == PARENT ? wd_svc[wd] | PARENT : (wd_svc[wd] & PARENT) | bits;
 }
 
-static void watch_all(void)
+static size_t wd_bits(int wd) { return wd < 0 || (size_t)wd >= nwd ? 0 : wd_svc[wd]; }
+
+static struct svc *wd_find(int wd)
+{
+    size_t i = wd_bits(wd) & ~PARENT;
+    return i ? &svcs[i - 1] : NULL;
+}
+
+/* supervise/ of s is a link whose target is not there yet (the image links it into /run,
+ * which runsv fills at boot): its parent is watched for it to come, so that no poll has to */
+static bool watch_link_parent(struct svc *s, const char *path)
+{
+    char target[PATH_MAX], full[PATH_MAX * 2 + 2];
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n <= 0)
+        return false;
+    target[n] = '\0';
+    while (n > 1 && target[n - 1] == '/')
+        target[--n] = '\0';
+    snprintf(full, sizeof full, "%s%s%s", target[0] == '/' ? "" : s->dir, target[0] == '/' ? "" : "/", target);
+    char *slash = strrchr(full, '/');
+    const char *base = slash + 1;
+    if (!*base || strlen(base) > NAME_MAX || !strcmp(base, ".") || !strcmp(base, ".."))
+        return false;
+    *slash = '\0';
+    int wd = inotify_add_watch(ifd, full[0] ? full : "/", IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+    if (wd < 0)
+        return false;
+    snprintf(s->link_base, sizeof s->link_base, "%s", base);
+    wd_note(wd, PARENT);
+    return true;
+}
+
+/* from_event: an event said its supervise dir is there, so a failure means no event will come */
+static void watch_one(struct svc *s, bool from_event)
+{
+    if (s->watched)
+        return;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/supervise", s->dir);
+    int wd = inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE);
+    bool told = false; /* a watch will say when it comes */
+    if (wd < 0 && errno == ENOENT && !from_event) {
+        struct stat st;
+        if (lstat(path, &st) < 0) {
+            told = errno == ENOENT; /* the service dir's watch sees it come */
+        } else if (S_ISLNK(st.st_mode) && (s->link_base[0] || watch_link_parent(s, path))) {
+            told = true;
+            wd = inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE); /* made meanwhile? */
+        }
+    }
+    if (wd < 0) {
+        if (!told)
+            s->polled = true;
+        if (s->polled)
+            unwatched = true;
+        return;
+    }
+    s->watched = true;
+    s->dirty = true; /* runsv may have written its status before the watch was there */
+    wd_note(wd, (size_t)(s - svcs) + 1);
+}
+
+/* only_polled: the poll's turn, for the services no watch speaks for */
+static void watch_all(bool only_polled)
 {
     unwatched = false;
     for (size_t i = 0; i < nsvcs; i++)
-        watch_one(&svcs[i]);
+        if (!only_polled || svcs[i].polled)
+            watch_one(&svcs[i], false);
     if (!unwatched)
         next_poll = -1;
+    else if (next_poll < 0)
+        next_poll = now_ms();
 }
 
 static void note(const struct svc *s, const char *text)
@@ -88,6 +183,14 @@ static void note(const struct svc *s, const char *text)
         debug("cannot write %s: %s", path, strerror(errno));
 }
 
+/* a dir named NAME appeared where supervise links point: the services waiting for it */
+static void link_target_made(const char *name)
+{
+    for (size_t i = 0; i < nsvcs; i++)
+        if (!svcs[i].watched && svcs[i].link_base[0] && strcmp(svcs[i].link_base, name) == 0)
+            watch_one(&svcs[i], true);
+}
+
 static void events(void)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -95,16 +198,33 @@ static void events(void)
         ssize_t n = read(ifd, buf, sizeof buf);
         if (n <= 0)
             break;
-        /* a new supervise dir in a service dir: watch it at once */
-        bool rewatch = false;
         for (char *p = buf; p < buf + n;) {
             struct inotify_event *e = (struct inotify_event *)p;
-            if ((e->mask & IN_Q_OVERFLOW) || (e->len && strcmp(e->name, "supervise") == 0))
-                rewatch = true;
             p += sizeof *e + e->len;
+            if (e->mask & IN_Q_OVERFLOW) {
+                /* events were lost: nothing says which */
+                all_dirty = true;
+                watch_all(false);
+                continue;
+            }
+            struct svc *s = wd_find(e->wd);
+            if (s)
+                s->dirty = true;
+            else if (!wd_svc)
+                all_dirty = true;
+            if (s && (e->mask & IN_IGNORED) && s->watched) {
+                /* its supervise dir went (the service dir replaced): watch again, poll till then */
+                s->watched = false;
+                s->polled = true;
+                watch_all(true);
+            }
+            if (!e->len)
+                continue;
+            if (s && strcmp(e->name, "supervise") == 0)
+                watch_one(s, true);
+            if (!wd_svc || (wd_bits(e->wd) & PARENT))
+                link_target_made(e->name);
         }
-        if (rewatch && unwatched)
-            watch_all();
     }
 }
 
@@ -118,9 +238,12 @@ void services_start(void)
         unwatched = true;
     } else {
         /* the service dirs themselves, for their supervise dir to appear */
-        for (size_t i = 0; i < nsvcs; i++)
-            (void)inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO);
-        watch_all();
+        for (size_t i = 0; i < nsvcs; i++) {
+            int wd = inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO);
+            svcs[i].polled = wd < 0; /* a dangling link: nothing will say when it comes */
+            wd_note(wd, i + 1);
+        }
+        watch_all(false);
         extra_fd = ifd;
         extra_ready = events;
     }
@@ -364,14 +487,27 @@ long services_tick(void)
     if (!svc_active || shutting_down)
         return -1;
     long now = now_ms();
-    if (unwatched && next_poll >= 0 && now >= next_poll) {
+    bool poll_due = unwatched && next_poll >= 0 && now >= next_poll;
+    if (poll_due) {
         if (ifd >= 0)
-            watch_all();
+            watch_all(true);
         poll_backoff = poll_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : poll_backoff * 2;
         next_poll = unwatched ? now + poll_backoff : -1;
     }
-    for (size_t i = 0; i < nsvcs; i++)
-        look(&svcs[i], now);
+    /* only the services an event or a new watch names, and at the poll's pace those no watch
+     * speaks for: each look is an open and a read, and this runs at every turn of the loop */
+    bool all = all_dirty || ifd < 0;
+    all_dirty = false;
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        if (!all && !s->dirty && !(poll_due && s->polled && !s->watched))
+            continue;
+        s->dirty = false;
+        look(s, now);
+        /* cinit's down file goes once runsv reads its fifo, which no status change may follow */
+        if (s->marker && s->seen)
+            s->dirty = true;
+    }
     release_ready();
     long next = unwatched ? next_poll : -1;
     for (size_t i = 0; i < nsvcs; i++) {

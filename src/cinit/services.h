@@ -31,6 +31,11 @@ struct svc {
     bool ready;
     bool seen;        /* a status of this boot's runsv was read */
     bool expect_down; /* the run ended into ./finish: the down status that follows is its */
+    bool watched;     /* its supervise dir has a watch */
+    bool dirty;       /* an event (or a new watch) says: read its status again */
+    bool polled;      /* no watch will say when its supervise dir comes: looked for by polling */
+    char link_base[NAME_MAX + 1]; /* supervise/ is a link to a dir not there yet: that dir's name,
+                                   * watched for in its parent */
     long long down_since, down_nsec;
     char why[512];
     long starts[MAX_STARTS];
