@@ -96,6 +96,7 @@ struct run {
     pid_t pid;
     int pidfd;
     int data;                /* read end of the data pipe */
+    int mntns;               /* the namespace's mount namespace, held until the clock stops */
     char buf[4096];
     size_t len;
 };
@@ -126,6 +127,16 @@ static void spawn(struct run *r, char **argv)
     r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
     if (r->pidfd < 0)
         fail("pidfd_open");
+    /* Held by us, the mount namespace outlives PID 1: its teardown (unmounting the copy of
+     * every mount, which waits for an RCU grace period) then comes after the clock stops
+     * instead of inside PID 1's exit. It is the kernel's work, the same for every init, and
+     * was the larger part of a start-up or SIGTERM figure and most of its noise (medians of
+     * ~3 ms over a floor of 0.1-0.2 ms, in bimodal samples). */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/ns/mnt", (long)r->pid);
+    r->mntns = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->mntns < 0)
+        fail(path);
 }
 
 /* Wait for PID 1 to be gone (its pidfd turns readable only once the whole namespace is empty);
@@ -144,7 +155,7 @@ static int64_t wait_gone(struct run *r, int *status)
         kill(r->pid, SIGKILL);
     if (waitpid(r->pid, status, 0) != r->pid)
         fail("waitpid");
-    if (close(r->pidfd) != 0 || close(r->data) != 0)
+    if (close(r->pidfd) != 0 || close(r->data) != 0 || close(r->mntns) != 0)
         fail("close");
     return n == 0 ? -1 : t;
 }

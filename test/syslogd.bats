@@ -389,9 +389,14 @@ in_service_sandbox() {
         # of 10 ms, ran out on a machine busy with the other lanes)
         wait_for() {
             end=$(($(date +%s) + 60))
-            until eval "$1"; do [ "$(date +%s)" -lt "$end" ] || exit 3; sleep 0.02; done
+            until eval "$1"; do
+                [ "$(date +%s)" -lt "$end" ] || { echo "timed out (60 s) waiting for: $1" >&2; exit 3; }
+                sleep 0.02
+            done
         }
         '"$1" sh "$T"
+    # what the sandbox said, for a failure to show
+    [ "$status" = 0 ] || { echo "--- pid1.err"; cat "$T/pid1.err"; echo "--- pid1.out"; cat "$T/pid1.out"; } || :
 }
 
 @test "the runit service writes to PID 1's stdout, even when runsvdir's goes elsewhere; restarts" {

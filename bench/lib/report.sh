@@ -362,6 +362,11 @@ report() {
     echo "\`catatonit -- CMD\`. **no init** = CMD itself as PID 1. Every init runs as PID 1 of a fresh"
     echo "PID namespace with /proc mounted (\`unshare -p -f --mount-proc\`, or bench/nsrun.c which does"
     echo "the same and reads CLOCK_MONOTONIC itself); stdin is /dev/null, stderr goes to a file."
+    echo "nsrun keeps the namespace's mount namespace open until its clock has stopped: the kernel"
+    echo "tears a mount namespace down (unmounting its copy of every mount, which waits for an RCU"
+    echo "grace period) when its last user goes, and inside PID 1's exit that took milliseconds, the"
+    echo "same for every init, over a floor of 0.1–0.2 ms; it was most of the start-up and SIGTERM"
+    echo "figures and of their noise. The whole-command figure (hyperfine) still contains it."
     echo
     echo "## Per init"
     echo
