@@ -45,6 +45,7 @@ static int all_samples;
 struct job {
     char **argv;
     int out;                 /* write end of the data pipe: stdout of the namespace */
+    int go;                  /* read end of the start pipe: exec once the parent holds the ns */
     volatile int64_t *t0;    /* shared page: the child's clock just before execve */
 };
 
@@ -77,15 +78,22 @@ static int child_main(void *arg)
         fail("make / private");
     if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
         fail("mount /proc");
-    int in = open("/dev/null", O_RDONLY);
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (in < 0)
         fail("/dev/null");
-    err = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    err = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (err < 0)
         fail(logfile);
     if (dup2(in, 0) < 0 || dup2(j->out, 1) < 0 || dup2(err, 2) < 0)
         fail("dup2");
     /* every other descriptor of ours is close-on-exec */
+    char b;
+    ssize_t n;
+    do
+        n = read(j->go, &b, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        fail("read (start pipe)");
     *j->t0 = now_ns();
     execvp(j->argv[0], j->argv);
     fprintf(stderr, "nsrun: %s: %s\n", j->argv[0], strerror(errno));
@@ -106,21 +114,21 @@ static volatile int64_t *shared_t0;
 static void spawn(struct run *r, char **argv)
 {
     static char *stack;
-    int p[2];
+    int p[2], go[2];
     if (!stack) {
         stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (stack == MAP_FAILED)
             fail("mmap");
     }
-    if (pipe2(p, O_CLOEXEC) != 0)
+    if (pipe2(p, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0)
         fail("pipe");
-    struct job j = { argv, p[1], shared_t0 };
+    struct job j = { argv, p[1], go[0], shared_t0 };
     *shared_t0 = 0;
     r->pid = clone(child_main, stack + STACK_SIZE, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, &j);
     if (r->pid < 0)
         fail("clone (are we root?)");
-    if (close(p[1]) != 0)
+    if (close(p[1]) != 0 || close(go[0]) != 0)
         fail("close");
     r->data = p[0];
     r->len = 0;
@@ -131,12 +139,15 @@ static void spawn(struct run *r, char **argv)
      * every mount, which waits for an RCU grace period) then comes after the clock stops
      * instead of inside PID 1's exit. It is the kernel's work, the same for every init, and
      * was the larger part of a start-up or SIGTERM figure and most of its noise (medians of
-     * ~3 ms over a floor of 0.1-0.2 ms, in bimodal samples). */
+     * ~3 ms over a floor of 0.1-0.2 ms, in bimodal samples). The child execs only once we
+     * hold it: a PID 1 that exits at once would otherwise be gone before we could open it. */
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/ns/mnt", (long)r->pid);
     r->mntns = open(path, O_RDONLY | O_CLOEXEC);
     if (r->mntns < 0)
         fail(path);
+    if (write(go[1], "", 1) != 1 || close(go[1]) != 0)
+        fail("write (start pipe)");
 }
 
 /* Wait for PID 1 to be gone (its pidfd turns readable only once the whole namespace is empty);

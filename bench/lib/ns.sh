@@ -25,13 +25,17 @@ sample_retry() {
 }
 # per_round TOTAL: the share of TOTAL runs for one round
 per_round() { echo $((($1 + ROUNDS - 1) / ROUNDS)); }
-# "median min max count noise" of numbers, one a line; noise is the interquartile range in % of
-# the median, what RESULTS.md reports for how far a figure can be trusted
+# "median min max count noise lo hi" of numbers, one a line; noise is the interquartile range in
+# % of the median, what RESULTS.md reports for how far a figure can be trusted; lo-hi is a 95 %
+# confidence interval of the median (order statistics, no assumption about the distribution),
+# which tells a difference between two inits from one the samples cannot see
 stats() {
     sort -n | awk '{v[NR] = $1} END {if (!NR) exit 1
         m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
         q1 = v[int((NR - 1) / 4) + 1]; q3 = v[NR - int((NR - 1) / 4)]
-        printf "%.0f %.0f %.0f %d %.1f\n", m, v[1], v[NR], NR, (m > 0) ? 100 * (q3 - q1) / m : 0}'
+        j = int(NR / 2 - 0.98 * sqrt(NR)); k = int(NR / 2 + 1 + 0.98 * sqrt(NR) + 0.999)
+        if (j < 1) j = 1; if (k > NR) k = NR
+        printf "%.0f %.0f %.0f %d %.1f %.0f %.0f\n", m, v[1], v[NR], NR, (m > 0) ? 100 * (q3 - q1) / m : 0, v[j], v[k]}'
 }
 # record KEY from its pooled samples (COLUMNS > 1: the median of each column, then the count)
 summarize() {
@@ -56,6 +60,7 @@ inside() {
         mount --bind "$work/etc/$d" "/etc/$d"
     done
     local nsrun=("${CONTAINER_ENV[@]}" "$NSRUN" -a -l "$work/ns.log")
+    local TERM_CPU=$(($(nproc) - 1))
     mkdir -p "$work/raw"
 
     # an init that cannot run a main command gets no figure at all (a stub that exits at once
@@ -93,7 +98,11 @@ inside() {
             sample "main.$v" "${nsrun[@]}" main "$(per_round "$RUNS_START")" "${P[@]}" "$KID" stamp
             [ "$v" != bare ] || continue
             sample "mem.$v" "${nsrun[@]}" mem "$(per_round "$RUNS_MEM")" 1 "${P[@]}" "$KID" wait
-            sample "term.$v" "${nsrun[@]}" term "$(per_round "$RUNS_TERM")" 1 "${P[@]}" "$KID" wait
+            # on one CPU: with two, each of the three wake-ups (PID 1, the main command, PID 1
+            # again) may or may not cross to the other CPU, whose wake-up from idle costs this
+            # virtual machine 50-150 us; which it was, not the init's own work, made the
+            # samples bimodal and the medians of equal inits differ by 2x
+            sample "term.$v" taskset -c "$TERM_CPU" "${nsrun[@]}" term "$(per_round "$RUNS_TERM")" 1 "${P[@]}" "$KID" wait
             sample "sig.$v" "${nsrun[@]}" sig "$(per_round "$RUNS_SIG")" "${P[@]}" "$KID" sigecho
         done
     done
