@@ -100,7 +100,7 @@ goal() {
     case $3 in
         yes) verdict="met" ;;
         no) verdict="**NOT met**" ;;
-        noisy) verdict="not judged: the samples' spread is over half the first step's cost (run again on a quieter machine)" ;;
+        noisy) verdict="not judged: the median's uncertainty is over half the first step's cost (run again on a quieter machine, or with more BENCH_RUNS_IMAGE)" ;;
         tie) verdict="not met, but not told apart: the medians' 95 % intervals overlap" ;;
         *) verdict="not measured" ;;
     esac
@@ -170,11 +170,16 @@ goal_vs_peer() {
 # environment (the smallest image). Between steps the cost per added unit (ms per service, ms per
 # MiB) is the slope; growth no faster than linear means the largest step's slope is at most 1.25
 # times the first one's (or than 1 ms a unit, when that is more: below it the run's noise
-# decides), plus the noise of the largest case's own samples (their interquartile range, spread
-# over the step), so that two samples of a loaded machine do not make the verdict.
+# decides), plus how far the largest case's median can move (the interquartile range of its
+# samples over the root of their count, spread over the step), so that a few samples of a loaded
+# machine do not make the verdict.
 slope() { awk -v a="$1" -v b="$2" -v n="$3" -v m="$4" 'BEGIN {printf "%.2f", (b - a) / (m - n) / 1e3}'; }
-# spread KEY UNITS: the IQR of KEY's samples in ms, per unit of a step of UNITS
-spread() { awk -v m="$(getf "$1" 1)" -v q="$(getf "$1" 5)" -v u="$2" 'BEGIN {printf "%.2f", m * q / 100 / 1e3 / u}'; }
+# spread KEY UNITS: the IQR of KEY's samples over the root of their count, in ms, per unit of a
+# step of UNITS
+spread() {
+    awk -v m="$(getf "$1" 1)" -v q="$(getf "$1" 5)" -v n="$(getf "$1" 4)" -v u="$2" \
+        'BEGIN {printf "%.2f", m * q / 100 / 1e3 / u / sqrt(n > 1 ? n : 1)}'
+}
 # (when the allowance is more than half the first slope, the samples cannot tell: noisy)
 linear_ok() { # FIRST_SLOPE LAST_SLOPE ALLOWANCE
     awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN {m = a > 1 ? a : 1
