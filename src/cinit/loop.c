@@ -257,6 +257,7 @@ pid_t spawn(char *const argv[], bool foreground)
                 st == 127 ? "command not found" : e == EACCES ? "permission denied" : strerror(e));
         _exit(st);
     }
+    have_children = true;
     /* the parent too, so that a signal for the group right after the fork finds it */
     if (foreground && setpgid(pid, pid) < 0 && errno != EACCES)
         debug("setpgid %ld: %s", (long)pid, strerror(errno));
@@ -280,7 +281,7 @@ static bool ignored_signals(uint64_t *mask)
 {
     if (_NSIG - 1 > 64)
         return false;
-    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open_fd("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return false;
     char text[4096];

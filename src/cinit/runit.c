@@ -37,7 +37,7 @@ static void sv_control(const char *service, const char *sub, char cmd)
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s/%s/%ssupervise/control", SERVICE_DIR, service, sub) >= (int)sizeof path)
         return;
-    int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    int fd = open_fd(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return;
     if (write(fd, &cmd, 1) < 0)
@@ -73,7 +73,7 @@ static bool service_down(const char *name)
     char path[PATH_MAX], st[16];
     if (snprintf(path, sizeof path, "%s/%s/supervise/stat", SERVICE_DIR, name) >= (int)sizeof path)
         return false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open_fd(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return false;
     ssize_t n = read(fd, st, sizeof st);
@@ -115,7 +115,7 @@ static void watch_supervise(void)
         char path[PATH_MAX], cmd[NAME_MAX + 16];
         watch_service[i][0] = '\0';
         snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)watch[i]);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = open_fd(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;
         ssize_t n = read(fd, cmd, sizeof cmd - 1);

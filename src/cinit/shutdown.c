@@ -18,7 +18,7 @@ static bool proc_stat(pid_t pid, pid_t *ppid, char *comm, size_t commlen)
 {
     char path[64], text[512];
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open_fd(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;
     ssize_t n = read(fd, text, sizeof text - 1);
@@ -108,7 +108,8 @@ static void signal_all(int sig)
 
 void kill_all(void)
 {
-    reap_all();
+    if (have_children) /* else nobody has come since the wait that said so (spawn sets it) */
+        reap_all();
     if (!have_children)
         return; /* as PID 1 every process left is a descendant, so none is left */
     info("Killing all processes...");

@@ -134,7 +134,7 @@ static char **list_scripts(const char *dir)
 {
     struct buf list = {0};
     long n = -1;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = open_fd(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         n = dir_names(dfd, &list);
         int e = errno;

@@ -101,7 +101,7 @@ static int read_value(int fd, char *small, size_t small_cap, struct buf *big, ch
 
 int cenv_read_dir_each(const char *dir, cenv_var_fn fn, void *arg)
 {
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = open_fd(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return -1;
     struct buf list = {0};
@@ -131,7 +131,7 @@ int cenv_read_dir_each(const char *dir, cenv_var_fn fn, void *arg)
             cenv_warn("%s/%s: not a valid variable name, skipped", dir, names[i]);
             continue;
         }
-        int fd = openat(dfd, names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        int fd = openat_fd(dfd, names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0) {
             cenv_warn("%s/%s: %s", dir, names[i], strerror(errno));
             continue;
@@ -194,7 +194,7 @@ static bool same_bytes(const char *a, const char *b, size_t n)
 static bool same_content(const char *path, const char *data, size_t len, struct stat *st)
 {
     /* compared piece by piece as it is read: PID 1 does this for every variable at every boot */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open_fd(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return false;
     if (st && fstat(fd, st) < 0) { /* the caller's check of owner and mode, on the same file */

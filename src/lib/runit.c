@@ -49,7 +49,7 @@ int runit_read_status(const char *dir, struct runit_status *out)
     char path[4096];
     if (path_in(path, sizeof path, dir, "supervise/status") < 0)
         return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open_fd(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return -1;
     unsigned char b[RUNIT_STATUS_LEN + 1];
@@ -90,7 +90,7 @@ bool runit_supervised(const char *dir)
     if (path_in(path, sizeof path, dir, "supervise/ok") < 0)
         return false;
     /* opening a fifo for writing without blocking fails with ENXIO when nobody reads it */
-    int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    int fd = open_fd(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return false;
     close(fd);
@@ -102,7 +102,7 @@ int runit_control(const char *dir, char cmd)
     char path[4096];
     if (path_in(path, sizeof path, dir, "supervise/control") < 0)
         return -1;
-    int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    int fd = open_fd(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return -1;
     int rc = write_all(fd, &cmd, 1);
@@ -243,7 +243,7 @@ void runit_free_list(char **l)
 /* the last non-empty line of the end of path */
 static bool last_line_of(const char *path, char *out, size_t n)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open_fd(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return false;
     char tail[1024];

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 const char *progname = "cinit";
@@ -199,9 +200,19 @@ int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+int openat_fd(int dfd, const char *name, int flags)
+{
+    return (int)syscall(SYS_openat, dfd, name, flags | O_LARGEFILE, 0);
+}
+
+int open_fd(const char *path, int flags)
+{
+    return openat_fd(AT_FDCWD, path, flags);
+}
+
 int read_file(const char *path, struct buf *out, size_t max)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open_fd(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return -1;
     char tmp[8192];

@@ -46,6 +46,13 @@ bool parse_seconds_ms(const char *s, long max_seconds, long *ms);
  * owner/group of (uid_t)-1/(gid_t)-1 leave them unchanged. 0 or -1 with errno set. */
 int atomic_write(const char *path, const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid);
 
+/* open(2) and openat(2) straight to the kernel, with the flags as given (O_CLOEXEC among them):
+ * musl's open follows every O_CLOEXEC with an fcntl(F_SETFD), for kernels before 2.6.23, which
+ * is one more system call for each file cinit reads (every variable of the environment, each
+ * status of a service, the shutdown directories). An fd, or -1 with errno set. */
+int open_fd(const char *path, int flags);
+int openat_fd(int dfd, const char *name, int flags);
+
 /* Read a whole file (at most max bytes, else EFBIG); 0 or -1 with errno set. */
 int read_file(const char *path, struct buf *out, size_t max);
 
