@@ -411,6 +411,16 @@ in_service_sandbox() {
         # killed, it leaves a stale socket, which the restarted one replaces
         pid=$(sv status /etc/service/syslog | sed -n "s/^run: [^(]*(pid \([0-9]*\)).*/\1/p")
         kill -KILL "$pid"
+        # until runsv has seen it die, a send may still reach the socket of the dying one and
+        # be lost with it: wait for the next run, then for its socket
+        new_run() {
+            case $(sv status /etc/service/syslog) in
+                "run: "*"(pid $pid)"*) return 1 ;;
+                "run: "*) return 0 ;;
+            esac
+            return 1
+        }
+        wait_for new_run
         wait_for "logger --socket-errors=on -t svc \"after a restart\" 2>/dev/null"
         wait_for "grep -q \"after a restart\" \"$1/pid1.out\""'
     assert_success
