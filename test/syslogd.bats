@@ -385,8 +385,8 @@ in_service_sandbox() {
         touch "$1/dev/null"
         mount --bind /dev/null "$1/dev/null"
         mount --move "$1/dev" /dev
-        # wait until the shell condition $1 holds, for 60 s at most (a bound in tries, 2,000
-        # of 10 ms, ran out on a machine busy with the other lanes)
+        # wait until the shell condition $1 holds, for 60 s at most: a bound in time, since
+        # each try forks and tries stretch on a machine busy with the other lanes
         wait_for() {
             end=$(($(date +%s) + 60))
             until eval "$1"; do
