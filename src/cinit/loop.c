@@ -358,12 +358,14 @@ void setup_signals(void)
 }
 
 /* The terminal that cinit may hand to the main command: its controlling terminal, on one of
- * fds 0-2, with cinit's group in the foreground (started in the background, it takes nothing). */
+ * fds 0-2, with cinit's group in the foreground (started in the background, it takes nothing).
+ * tcgetpgrp says both: on a terminal that is not the caller's controlling one it fails. (Not
+ * tcgetsid: qemu-user does not translate TIOCGSID, so an arm64 image run on an amd64 host never
+ * found its terminal, and `-it ... bash -l` stopped in the background.) */
 void find_terminal(void)
 {
-    pid_t sid = getsid(0);
     for (int fd = 0; fd <= 2; fd++)
-        if (isatty(fd) && tcgetsid(fd) == sid && tcgetpgrp(fd) == getpgrp()) {
+        if (isatty(fd) && tcgetpgrp(fd) == getpgrp()) {
             tty_fd = fd;
             return;
         }

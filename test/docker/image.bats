@@ -11,6 +11,7 @@
 # shellcheck disable=SC2016
 load ../lib/common
 load ../lib/wait
+load ../lib/tty
 
 name=$(basename "$BATS_TEST_FILENAME" .bats)
 HOST_ARCH=$(dpkg --print-architecture)
@@ -42,6 +43,7 @@ setup_file() {
 }
 
 teardown() {
+    tty_teardown
     docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
 }
 
@@ -51,8 +53,11 @@ teardown_file() {
     docker images -q "$TEST_REPO-sshd" | sort -u | xargs -r docker rmi -f > /dev/null 2>&1 || :
 }
 
-# what wait_for shows on a time-out: the last output a test kept
-wait_for_context() { [ ! -f "$BATS_TEST_TMPDIR/last" ] || cat "$BATS_TEST_TMPDIR/last"; }
+# what wait_for shows on a time-out: the last output a test kept, or what its terminal showed
+wait_for_context() {
+    [ ! -f "$BATS_TEST_TMPDIR/last" ] || cat "$BATS_TEST_TMPDIR/last"
+    [ ! -f "$BATS_TEST_TMPDIR/out" ] || { echo "terminal output:"; cat -v "$BATS_TEST_TMPDIR/out"; }
+}
 
 # docker run of the image's own platform: for a foreign arch Docker would otherwise print a
 # platform warning into the output the tests look at
@@ -129,6 +134,32 @@ logs_have() { docker logs "$CID" 2>&1 | grep -qF -- "$1"; }
     run docker logs "$CID"
     assert_output --partial 'Shutting down runit daemon'
     echo "docker stop took $((end - start)) ms" >&3
+}
+
+# a process of container $1 called $2 (its /proc, without procps)
+has_proc() {
+    docker exec "$1" sh -c 'cat /proc/[0-9]*/comm 2> /dev/null' | grep -qx "$2"
+}
+
+# bats test_tags=smoke
+@test "docker run -it IMAGE /sbin/my_init -- bash -l: typed commands, ^C of a sleep, exit 3 is the container's status" {
+    T=$BATS_TEST_TMPDIR
+    local name=cinit-image-tty-$run_id-$BATS_TEST_NUMBER
+    on_tty docker run --platform "linux/$ARCH" -it --rm --name "$name" --label "$LABEL" --network none \
+        "$IMAGE" /sbin/my_init -- bash -l
+    # the bounds are for an arch under emulation, several times slower
+    wait_for 60 seen 'Running bash -l'
+    keys 'echo typed-$((40+2))\n'
+    wait_for 60 seen typed-42
+    keys 'sleep 1000\n'
+    wait_for 60 has_proc "$name" sleep
+    keys '\003'
+    keys 'echo after-$?\n'
+    wait_for 60 seen after-130
+    keys 'exit 3\n'
+    tty_end
+    assert_equal "$status" 3
+    assert_output --partial "bash -l exited with status 3."
 }
 
 # bats test_tags=smoke
