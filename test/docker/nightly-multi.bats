@@ -32,6 +32,16 @@ teardown_file() {
     local suites=${NT_MULTI_SUITES:-trixie} s a raw ref host
     local arches=${NT_MULTI_ARCHES:-${IMAGE_ARCHES:-$(dpkg --print-architecture)}}
     host=$(dpkg --print-architecture)
+    # the lanes' rootfs tarballs, as NIGHTLY_ROOTFS=keep takes them: a suite × arch make test did
+    # not build is bootstrapped by the nightly
+    mkdir -p "$NM/build"
+    for s in $suites; do
+        for a in $arches; do
+            [ -s "$SRC/build/rootfs-$s-$a.tar" ] || continue
+            ln -f "$SRC/build/rootfs-$s-$a.tar" "$NM/build/" 2> /dev/null ||
+                cp "$SRC/build/rootfs-$s-$a.tar" "$NM/build/"
+        done
+    done
     run make -s -C "$SRC" nightly SUITES="$suites" ARCHES="$arches" IMAGE="$NM_IMAGE" BUILD="$NM/build" \
         REGISTRY="$NM_ADDR/multi" REPORTS="$NM/reports" NIGHTLY_DATE="$NM_DATE" \
         NIGHTLY_GATE=test/docker/image.bats NIGHTLY_GATE_FILTER='exit code is the container' \
