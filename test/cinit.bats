@@ -23,13 +23,19 @@ teardown() { cinit_teardown; }
     done
 }
 
-@test "a main command killed by signal N gives 128+N: KILL 137, TERM 143" {
+@test "a main command killed by signal N gives 128+N: KILL 137, TERM 143, RTMIN+1" {
     run cinit --skip-runit -- sh -c 'kill -KILL $$'
     assert_equal "$status" 137
-    assert_output --partial "was killed by signal 9"
+    assert_output --partial "*** sh -c kill -KILL \$\$ was killed by signal 9 (SIGKILL)."
     run cinit --skip-runit -- sh -c 'kill -TERM $$'
     assert_equal "$status" 143
-    assert_output --partial "was killed by signal 15"
+    assert_output --partial "*** sh -c kill -TERM \$\$ was killed by signal 15 (SIGTERM)."
+    # a real-time signal is named as glibc's users know it, counted from its SIGRTMIN
+    local rt
+    rt=$(($(kill -l RTMIN) + 1))
+    run cinit --skip-runit -- perl -e "kill $rt, \$\$; sleep 5"
+    assert_equal "$status" $((128 + rt))
+    assert_output --partial "was killed by signal $rt (SIGRTMIN+1)."
 }
 
 @test "a main command that does not exist: 127 with a message" {
