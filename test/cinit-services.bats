@@ -2,7 +2,9 @@
 # Services: readiness probes, start order (depends), the main command that waits for them,
 # critical services, the restart limit, and cinit-health. Services live in the private /etc of
 # common.bash; the sandbox shares the host's network, so TCP tests pick a free port.
-# shellcheck disable=SC2016
+# Single-quoted scripts expand in the sandbox; each test runs in its own subshell, so that its
+# run's $output and $lines are meant to be local.
+# shellcheck disable=SC2016,SC2030,SC2031
 load lib/common
 load lib/cinit
 bats_require_minimum_version 1.5.0

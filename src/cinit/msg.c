@@ -110,19 +110,6 @@ void error(const char *fmt, ...)
     va_end(ap);
 }
 
-/* a number in decimal at out, without printf; returns the end */
-static char *put_uint(char *out, unsigned v)
-{
-    char d[12];
-    int k = 0;
-    do
-        d[k++] = (char)('0' + v % 10);
-    while ((v /= 10) && k < (int)sizeof d);
-    while (k)
-        *out++ = d[--k];
-    return out;
-}
-
 /* every run ends here, once, after the main command's death: without printf, whose first call
  * runs cold code (about 5 us of a SIGTERM -> exit of some 120 us, bench/nsrun) */
 const char *describe_status(int st, char *out, size_t n)
@@ -130,16 +117,20 @@ const char *describe_status(int st, char *out, size_t n)
     char text[80], *p = text;
     if (WIFSIGNALED(st)) {
         const char *name = sig_name(WTERMSIG(st));
-        size_t nl = name ? strlen(name) : 1;
+        if (!name)
+            name = "?";
+        size_t nl = strlen(name);
+        if (nl > 32)
+            nl = 32;
         memcpy(p, "was killed by signal ", 21);
-        p = put_uint(p + 21, (unsigned)WTERMSIG(st));
+        p = put_decimal(p + 21, (unsigned long)WTERMSIG(st));
         memcpy(p, " (SIG", 5);
-        memcpy(p + 5, name ? name : "?", nl < 32 ? nl : 32);
-        p += 5 + (nl < 32 ? nl : 32);
+        memcpy(p + 5, name, nl);
+        p += 5 + nl;
         *p++ = ')';
     } else {
         memcpy(p, "exited with status ", 19);
-        p = put_uint(p + 19, (unsigned)WEXITSTATUS(st));
+        p = put_decimal(p + 19, (unsigned long)WEXITSTATUS(st));
     }
     size_t len = (size_t)(p - text);
     if (n) {

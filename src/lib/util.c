@@ -111,14 +111,21 @@ void buf_addf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-void buf_addu(struct buf *b, unsigned long v)
+char *put_decimal(char *out, unsigned long v)
 {
-    char d[24];
+    char d[20]; /* the digits of 2^64 - 1 */
     size_t i = sizeof d;
     do
         d[--i] = (char)('0' + v % 10);
     while (v /= 10);
-    buf_add(b, d + i, sizeof d - i);
+    memcpy(out, d + i, sizeof d - i);
+    return out + (sizeof d - i);
+}
+
+void buf_addu(struct buf *b, unsigned long v)
+{
+    char d[20];
+    buf_add(b, d, (size_t)(put_decimal(d, v) - d));
 }
 
 const char *buf_cstr(struct buf *b)

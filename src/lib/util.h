@@ -29,6 +29,8 @@ void buf_adds(struct buf *b, const char *s);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A decimal number: what buf_addf would give, without printf's cost on a hot path. */
 void buf_addu(struct buf *b, unsigned long v);
+/* The same at out (room for 20 characters), not terminated; returns the end. */
+char *put_decimal(char *out, unsigned long v);
 /* NUL-terminates without counting the NUL in len. */
 const char *buf_cstr(struct buf *b);
 void buf_free(struct buf *b);

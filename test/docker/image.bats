@@ -143,6 +143,7 @@ has_proc() {
 
 # bats test_tags=smoke
 @test "docker run -it IMAGE /sbin/my_init -- bash -l: typed commands, ^C of a sleep, exit 3 is the container's status" {
+    # shellcheck disable=SC2034 # read by test/lib/tty.bash
     T=$BATS_TEST_TMPDIR
     local name=cinit-image-tty-$run_id-$BATS_TEST_NUMBER
     on_tty docker run --platform "linux/$ARCH" -it --rm --name "$name" --label "$LABEL" --network none \

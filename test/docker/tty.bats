@@ -1,7 +1,7 @@
 # cinit/base on a terminal: `docker run -t` without -i, `docker attach` (`docker run -it IMAGE
 # /sbin/my_init -- bash -l` is in image.bats, for every suite and arch); driven through a
-# pseudo-terminal (util-linux script). Tests cinit/base:$CINIT_SUITE (default trixie), or the image CINIT_IMAGE names;
-# without CINIT_IMAGE, setup_file runs `make image SUITE=...` (cached when nothing changed).
+# pseudo-terminal (util-linux script). Tests cinit/base:$CINIT_SUITE (default trixie), or the
+# image CINIT_IMAGE names; without CINIT_IMAGE, setup_file runs `make image SUITE=...` (cached when nothing changed).
 # shellcheck disable=SC2016
 load ../lib/common
 load ../lib/wait
@@ -24,7 +24,6 @@ setup_file() {
 setup() {
     T=$BATS_TEST_TMPDIR
     NAME=cinit-tty-$run_id-$BATS_TEST_NUMBER
-    TTY_PID=
 }
 
 teardown() {

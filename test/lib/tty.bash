@@ -1,5 +1,5 @@
 # Driving a command through a pseudo-terminal (util-linux script), as a user at a terminal
-# does, for the Docker suites. The caller's teardown kills TTY_PID if it is set and closes fd 5.
+# does, for the Docker suites. The caller's teardown calls tty_teardown.
 # shellcheck shell=bash
 
 # on_tty COMMAND...: COMMAND on a fresh pseudo-terminal; keys types into it, $T/out is its output
