@@ -459,7 +459,18 @@ EOF
 @test "zombies are reaped while shutdown scripts run" {
     script "$ETC/my_init.pre_shutdown.d/10-orphans" \
         "\"\$HELPER\" orphans 50 && \"\$HELPER\" zombies 5 && echo ok > '$T/pre-reaped'"
-    run cinit --skip-runit -- true
+    run cinit -- true
     assert_success
     assert_file_exists "$T/pre-reaped"
+}
+
+@test "--skip-runit runs no shutdown script (as my_init: they frame the services' stop)" {
+    script "$ETC/my_init.pre_shutdown.d/10-pre" "echo pre >> '$T/events'"
+    script "$ETC/my_init.post_shutdown.d/10-post" "echo post >> '$T/events'"
+    run cinit --skip-runit -- sh -c 'sleep 1000 & echo main-exit >> "$1/events"' sh "$T"
+    assert_success
+    assert_equal "$(paste -sd' ' "$T/events")" "main-exit"
+    refute_output --partial "shutdown.d"
+    # the last step still comes: the sleep left behind is gone with the namespace
+    assert_output --partial "*** Killing all processes..."
 }

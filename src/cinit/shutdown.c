@@ -127,10 +127,14 @@ void shutdown_all(void)
 {
     shutting_down = true;
     debug("shutdown");
-    run_shutdown_scripts(PRE_SHUTDOWN_DIR);
-    stop_runit();
-    debug("runit is down");
-    run_shutdown_scripts(POST_SHUTDOWN_DIR);
+    /* The shutdown scripts frame the stop of the services (they drain or save what the
+     * services hold), so --skip-runit skips them too, as it does in baseimage-docker's my_init. */
+    if (!opt.skip_runit) {
+        run_shutdown_scripts(PRE_SHUTDOWN_DIR);
+        stop_runit();
+        debug("runit is down");
+        run_shutdown_scripts(POST_SHUTDOWN_DIR);
+    }
     if (!opt.no_kill_all)
         kill_all();
 }
