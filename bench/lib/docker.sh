@@ -105,7 +105,8 @@ env_bytes() {
 }
 
 docker_bench() {
-    local v img n mark round t0=$SECONDS sizes=""
+    local v img n mark round t0=$SECONDS s0 sizes=""
+    s0=$(steal_now)
     if ! command -v docker > /dev/null || ! docker info > /dev/null 2>&1; then
         say "no Docker engine answers: no image figures"
         record image.missing "no Docker engine"
@@ -192,5 +193,5 @@ docker_bench() {
     done
     # shellcheck disable=SC2086
     for v in rootfs rootfs-init $(printf 'scale%s ' $sizes) combo; do summarize "stop.$v"; done
-    record time.docker $((SECONDS - t0))
+    record_part docker "$t0" "$s0"
 }

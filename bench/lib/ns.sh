@@ -88,7 +88,8 @@ inside() {
 
     # rounds: every init in turn, many times with few runs each, so that a change in the
     # machine's load during the run spreads over all of them instead of falling on one
-    local t0=$SECONDS
+    local t0=$SECONDS s0
+    s0=$(steal_now)
     for round in $(seq "$ROUNDS"); do
         say "round $round/$ROUNDS: every init, start-up, memory, signals"
         for v in $ok; do
@@ -106,11 +107,11 @@ inside() {
             sample "sig.$v" "${nsrun[@]}" sig "$(per_round "$RUNS_SIG")" "${P[@]}" "$KID" sigecho
         done
     done
-    record time.fast $((SECONDS - t0))
+    record_part fast "$t0" "$s0"
     # the orphans cost the kernel seconds a run (10,000 clones and exits; as forks they cost
     # half a minute): fewer rounds, one run of each init a round, and cinit's default mode (the
     # same reaping code) left out
-    t0=$SECONDS
+    t0=$SECONDS s0=$(steal_now)
     for round in $(seq "$REAP_ROUNDS"); do
         for v in $ok; do
             [ "$v" != cinit-default ] || continue
@@ -119,12 +120,12 @@ inside() {
             sample_retry "reap.$v" "${nsrun[@]}" reap 1 "${P[@]}" "$KID" orphans "$ORPHANS"
         done
     done
-    record time.reap $((SECONDS - t0))
+    record_part reap "$t0" "$s0"
     # cinit's default mode with three runit services that stop at once on TERM, no main
     # command. runsv sleeps a second after a service that ran for less than one (its restart
     # guard); cinit stops such a runsv once its service is down. The services get to run
     # 1.2 s first, as in most containers ...
-    t0=$SECONDS
+    t0=$SECONDS s0=$(steal_now)
     case " $ok " in
         *" cinit-default "*)
             say "cinit-default: SIGTERM with 3 services"
@@ -135,7 +136,7 @@ inside() {
             umount /etc/service
             ;;
     esac
-    record time.services $((SECONDS - t0))
+    record_part services "$t0" "$s0"
     for v in $ok; do
         for key in hf start main reap term sig termsvc termsvcnew; do
             summarize "$key.$v"
@@ -145,7 +146,7 @@ inside() {
 
     # instruction counts do not depend on the load: once is enough, and CG_ORPHANS orphans
     # (1,000) give the count per orphan as well as 10,000 would, in a tenth of valgrind's time
-    t0=$SECONDS
+    t0=$SECONDS s0=$(steal_now)
     # the directory as the container environment alone leaves it: hyperfine gives the inits a
     # variable of random length (HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET, up to kilobytes),
     # which cinit exported like any other and would import again at every counted boot
@@ -192,7 +193,7 @@ inside() {
             fi
             ;;
     esac
-    record time.callgrind $((SECONDS - t0))
+    record_part callgrind "$t0" "$s0"
     syslogd_bench
 }
 

@@ -376,6 +376,7 @@ report() {
         echo "| $v | $(get "version.$v") |"
     done
     echo "| tools | $(hyperfine --version), $(valgrind --version), $(gcc --version | head -n 1) |"
+    echo "| host's load | $(get steal.all) % of this VM's CPU time went to other guests during the run (steal; 0–2 % on a quiet host) |"
     echo
     echo "Modes: **cinit** = \`cinit --skip-runit --skip-startup-files -- CMD\` (what the peers do:"
     echo "run one command; still imports and exports the container environment). **cinit-default** ="
@@ -492,6 +493,10 @@ report() {
     echo "Time of the run's parts (s): start-up, memory and signal rounds $(get time.fast), orphans"
     echo "$(get time.reap), services $(get time.services), callgrind $(get time.callgrind), Docker $(get time.docker);"
     echo "everything, from \`make bench\` on: $(get elapsed)."
+    echo "CPU time the host gave to other guests meanwhile (steal, % of each part's CPU time):"
+    echo "rounds $(get steal.fast), orphans $(get steal.reap), services $(get steal.services), callgrind $(get steal.callgrind),"
+    echo "Docker $(get steal.docker); in all $(get steal.all). A quiet host steals 0–2 %; with more, every init"
+    echo "slows alike and the 95 % intervals widen: compare such a run's ratios, not its figures, with a quiet one's."
     local -a csz ces
     read -r -a csz <<< "$(get image.sizes)"
     read -r -a ces <<< "$(get image.env_steps)"
