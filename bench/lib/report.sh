@@ -1,5 +1,6 @@
 # shellcheck shell=bash disable=SC2154 # work, build, top and the settings: set by bench/run
-# bench/run's report (sourced): bench/RESULTS.md from the results file, and the plot.
+# bench/run's report (sourced): bench/RESULTS.md from the results file (its goals: goals.sh),
+# and the plot.
 # the results file, KEY VALUE... a line, in memory: the report asks for hundreds of values
 declare -A RES
 load_results() {
@@ -94,175 +95,6 @@ ratio_row() {
     printf ' **%s** (%s) |\n' "$(ratio "$c" "${b% *}")" "${b#* }"
 }
 
-# goal TEXT VALUE_SHOWN OK(yes/no/unknown)
-goal() {
-    local verdict
-    case $3 in
-        yes) verdict="met" ;;
-        no) verdict="**NOT met**" ;;
-        noisy) verdict="not judged: the median's uncertainty is over half the first step's cost (run again on a quieter machine, or with more BENCH_RUNS_IMAGE)" ;;
-        tie) verdict="not met, but not told apart: the medians' 95 % intervals overlap" ;;
-        *) verdict="not measured" ;;
-    esac
-    echo "| $1 | $2 | $verdict |"
-}
-cmp_lt() { # A < B (yes/no/unknown)
-    if isnum "$1" && isnum "$2"; then
-        awk -v a="$1" -v b="$2" 'BEGIN {print (a < b) ? "yes" : "no"}'
-    else
-        echo unknown
-    fi
-}
-# both A and B below LIMIT
-both_lt() {
-    local a b
-    a=$(cmp_lt "$1" "$3") b=$(cmp_lt "$2" "$3")
-    if [ "$a" = yes ] && [ "$b" = yes ]; then echo yes
-    elif [ "$a" = no ] || [ "$b" = no ]; then echo no
-    else echo unknown
-    fi
-}
-cmp_le() {
-    if isnum "$1" && isnum "$2"; then
-        awk -v a="$1" -v b="$2" 'BEGIN {print (a <= b) ? "yes" : "no"}'
-    else
-        echo unknown
-    fi
-}
-
-# the figure of KEY (FIELD) for INIT, as ratio_row takes it
-val() {
-    case $1 in
-        size | ir | irreap) get "$1.$2" ;;
-        over) minus "$(getf "start.$2" 1)" "$(getf start.bare 1)" ;;
-        *) getf "$1.$2" "$3" ;;
-    esac
-}
-# "VALUE PEER": the smallest figure of KEY among the peers
-best_peer() {
-    local p v bv="" bp=""
-    for p in $PEERS; do
-        v=$(val "$1" "$p" "$2")
-        isnum "$v" || continue
-        if [ -z "$bv" ] || awk -v a="$v" -v b="$bv" 'BEGIN {exit !(a < b)}'; then bv=$v bp=$p; fi
-    done
-    echo "$bv $bp"
-}
-# goal_vs_peer TEXT KEY FIELD LIMIT UNIT SCALE: cinit's figure / the best peer's ≤ LIMIT
-# A timing over the limit whose 95 % interval still reaches the best peer's (times the limit) is
-# a "tie": the samples cannot tell the two apart, and another run may fall either way.
-goal_vs_peer() {
-    local b bv bp c r v ci="" clo chi plo phi
-    b=$(best_peer "$2" "$3") bv=${b% *} bp=${b#* }
-    c=$(val "$2" cinit "$3")
-    r=$(ratio "$c" "$bv")
-    v=$(cmp_le "$r" "$4")
-    clo=$(getf "$2.cinit" 6) chi=$(getf "$2.cinit" 7) plo=$(getf "$2.$bp" 6) phi=$(getf "$2.$bp" 7)
-    if isnum "$clo" && isnum "$chi" && isnum "$plo" && isnum "$phi"; then
-        ci=" (95 % intervals of the medians: cinit $(cell "$clo" "$6" 0)–$(cell "$chi" "$6" 0), $bp $(cell "$plo" "$6" 0)–$(cell "$phi" "$6" 0))"
-        if [ "$v" = no ] && awk -v a="$clo" -v b="$phi" -v l="$4" 'BEGIN {exit !(a <= b * l)}'; then
-            v=tie
-        fi
-    fi
-    goal "$1" "cinit $(cell "$c" "$6" 0) $5, best peer $bp $(cell "$bv" "$6" 0) $5: **$r×**$ci" "$v"
-}
-# Growth, one dimension at a time: the services (the same small environment) and the size of the
-# environment (the smallest image). Between steps the cost per added unit (ms per service, ms per
-# MiB) is the slope; growth no faster than linear means the largest step's slope is at most 1.25
-# times the one before it (or than 1 ms a unit, when that is more: below it the run's noise
-# decides), plus how far the largest case's median can move (the interquartile range of its
-# samples over the root of their count, spread over the step), so that a few samples of a loaded
-# machine do not make the verdict.
-slope() { awk -v a="$1" -v b="$2" -v n="$3" -v m="$4" 'BEGIN {printf "%.2f", (b - a) / (m - n) / 1e3}'; }
-# spread KEY UNITS: the IQR of KEY's samples over the root of their count, in ms, per unit of a
-# step of UNITS
-spread() {
-    awk -v m="$(getf "$1" 1)" -v q="$(getf "$1" 5)" -v n="$(getf "$1" 4)" -v u="$2" \
-        'BEGIN {printf "%.2f", m * q / 100 / 1e3 / u / sqrt(n > 1 ? n : 1)}'
-}
-# (when the allowance is more than half the first slope, the samples cannot tell: noisy)
-linear_ok() { # FIRST_SLOPE LAST_SLOPE ALLOWANCE
-    awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN {m = a > 1 ? a : 1
-        print (s > 0.5 * m) ? "noisy" : (b <= 1.25 * m + s) ? "yes" : "no"}'
-}
-# grow_goal TITLE UNIT KEYPREFIX "UNITS..." "SUFFIXES...": boot and stop (.boot, .end over the
-# bare rootfs) of KEYPREFIX+SUFFIX at UNITS
-grow_goal() {
-    local title=$1 unit=$2 pre=$3 ok=unknown text="not measured" i
-    local -a u sf bl el
-    read -r -a u <<< "$4"
-    read -r -a sf <<< "$5"
-    if [ ${#u[@]} -ge 3 ] && isnum "$(getf img.rootfs.boot 1)"; then
-        ok=yes
-        local bs="" es="" b e
-        for i in "${!u[@]}"; do
-            b=$(minus "$(getf "$pre${sf[i]}.boot" 1)" "$(getf img.rootfs.boot 1)")
-            e=$(minus "$(getf "$pre${sf[i]}.end" 1)" "$(getf img.rootfs.end 1)")
-            isnum "$b" && isnum "$e" || ok=unknown
-            bl+=("$b") el+=("$e")
-            bs="$bs → $(cell "$b" 1e3 0)" es="$es → $(cell "$e" 1e3 0)"
-        done
-        if [ "$ok" = yes ]; then
-            # the two largest steps are judged: the first one's cost is partly hidden behind
-            # the boot's fixed waits (services that start while syslog and cron come up, and
-            # the second a service must be up), which made a linear cost look like a growing one
-            local l=$((${#u[@]} - 1)) b1 b2 e1 e2 sb se du bsl="" esl=""
-            du=$(awk -v a="${u[l - 1]}" -v b="${u[l]}" 'BEGIN {print b - a}')
-            for i in $(seq 1 "$l"); do
-                bsl="$bsl → $(slope "${bl[i - 1]}" "${bl[i]}" "${u[i - 1]}" "${u[i]}")"
-                esl="$esl → $(slope "${el[i - 1]}" "${el[i]}" "${u[i - 1]}" "${u[i]}")"
-            done
-            b1=$(slope "${bl[l - 2]}" "${bl[l - 1]}" "${u[l - 2]}" "${u[l - 1]}") b2=$(slope "${bl[l - 1]}" "${bl[l]}" "${u[l - 1]}" "${u[l]}")
-            e1=$(slope "${el[l - 2]}" "${el[l - 1]}" "${u[l - 2]}" "${u[l - 1]}") e2=$(slope "${el[l - 1]}" "${el[l]}" "${u[l - 1]}" "${u[l]}")
-            sb=$(spread "$pre${sf[l]}.boot" "$du") se=$(spread "$pre${sf[l]}.end" "$du")
-            local vb ve
-            vb=$(linear_ok "$b1" "$b2" "$sb") ve=$(linear_ok "$e1" "$e2" "$se")
-            if [ "$vb" = no ] || [ "$ve" = no ]; then ok=no
-            elif [ "$vb" = noisy ] || [ "$ve" = noisy ]; then ok=noisy
-            else ok=yes
-            fi
-            text="over the bare rootfs, boot to every service ready ${bs# → } ms (**${bsl# → } ms per $unit**, the last two judged, noise ±$sb), stop ${es# → } ms (**${esl# → } ms per $unit**, noise ±$se)"
-            # for combo_text
-            GROW_LAST_BOOT=${bl[l]} GROW_FIRST_BOOT=${bl[0]}
-        fi
-    fi
-    goal "$title" "$text" "$ok"
-}
-goal_linear() {
-    local -a sz es
-    read -r -a sz <<< "$(get image.sizes)"
-    read -r -a es <<< "$(get image.env_steps)"
-    local list="${sz[*]}" mibs="" e
-    for e in "${es[@]}"; do mibs="$mibs $(get "env.mib.$e")"; done
-    GROW_LAST_BOOT="" GROW_FIRST_BOOT=""
-    grow_goal "image: boot and stop grow no faster than linearly with the services (${list// / → } services, $ENV_VARS0 short variables)" \
-        "added service" svc.scale "${sz[*]}" "${sz[*]}"
-    SVC_LAST_BOOT=$GROW_LAST_BOOT BASE_BOOT=$GROW_FIRST_BOOT GROW_LAST_BOOT=""
-    # shellcheck disable=SC2001 # a list
-    grow_goal "image: … and with the size of the environment (${sz[0]:-?} services, $(echo "${mibs# }" | sed 's/ / → /g') MiB)" \
-        "added MiB" env.big "${mibs# }" "${es[*]}"
-    ENV_LAST_BOOT=$GROW_LAST_BOOT
-}
-# the combined case against the sum of the two dimensions' growth: what is left is the product
-# N services x E MiB, the environment copied into each exec of runsv, ./run and what it runs
-combo_text() {
-    local c n=${1:-} mib=${2:-}
-    c=$(minus "$(getf combo.boot 1)" "$(getf img.rootfs.boot 1)")
-    isnum "$c" && isnum "${SVC_LAST_BOOT:-}" && isnum "${ENV_LAST_BOOT:-}" && isnum "${BASE_BOOT:-}" || return 0
-    local add excess per
-    add=$(awk -v s="$SVC_LAST_BOOT" -v e="$ENV_LAST_BOOT" -v b="$BASE_BOOT" 'BEGIN {printf "%.0f", s + e - b}')
-    excess=$(minus "$c" "$add")
-    per=$(awk -v x="$excess" -v n="$n" -v m="$mib" -v s="$SMALL_N" 'BEGIN {d = (n - s) * m; printf "%.2f", (d > 0) ? x / d / 1e3 : 0}')
-    echo "Combined case, $n services with $mib MiB of environment: boot to every service ready"
-    echo "$(cell "$c" 1e3 0) ms over the bare rootfs, against $(cell "$add" 1e3 0) ms if the two dimensions only added"
-    echo "up (stop $(cell "$(getf stop.combo 1)" 1e3 0) ms): $(cell "$excess" 1e3 0) ms more, $per ms per added service and MiB."
-    echo "What the combined case has beyond the sum is the product of the two: the kernel copies the"
-    echo "whole environment into every exec of every runsv, ./run and what ./run execs (about 3 N execs),"
-    echo "work that grows as"
-    echo "N × E by its nature and that no init can save. cinit's environment list is hashed; its"
-    echo "readiness watch reads a service's status only at that service's own supervise events (about"
-    echo "11 reads per added service at boot: test/cinit-services.bats checks that it stays bounded)."
-}
 # how far each figure can be trusted: the interquartile range of its samples in % of the median
 noise_table() {
     local key v n lo hi
@@ -324,10 +156,16 @@ image_report() {
     # shellcheck disable=SC2086
     for row in "boot:\`docker run\` → main command runs (with --wait-for-services: every service ready)" \
         "end:main command ends → container gone (services stopped)" "run:whole \`docker run --rm\`" \
-        "stop:\`docker stop\`, \`sleep infinity\` as main command"; do
+        "stop:\`docker stop\`, \`sleep infinity\` as main command" \
+        "cpu:cinit's own CPU time up to the main command (PID 1's schedstat)"; do
         local k=${row%%:*}
         printf '| %s |' "${row#*:}"
-        if [ "$k" = stop ]; then
+        if [ "$k" = cpu ]; then
+            printf ' — | — | — |'
+            for n in "${sz[@]}"; do printf ' %s |' "$(cell "$(getf "svc.scale$n.cpu" 1)" 1e6 1)"; done
+            for e in "${es[@]}"; do printf ' %s |' "$(cell "$(getf "env.big$e.cpu" 1)" 1e6 1)"; done
+            [ ${#sz[@]} -eq 0 ] || printf ' %s |' "$(cell "$(getf combo.cpu 1)" 1e6 1)"
+        elif [ "$k" = stop ]; then
             printf ' %s | %s | — |' "$(cell "$(getf stop.rootfs 1)" $ms)" "$(cell "$(getf stop.rootfs-init 1)" $ms)"
             for n in "${sz[@]}"; do printf ' %s |' "$(cell "$(getf "stop.scale$n" 1)" $ms)"; done
             for e in "${es[@]}"; do printf ' — |'; done
@@ -355,7 +193,11 @@ image_report() {
     echo "without a probe is ready once it has been up for a second, runit's own rule, which sets the"
     echo "floor of that row). \`docker stop\` (10 s grace, sent 1.5 s after \`sleep\` started), median of"
     echo "$RUNS_STOP (once without an init: \`sleep\` as PID 1 ignores SIGTERM, so Docker waits the whole grace"
-    echo "time); for the smallest N-service image and the combined case."
+    echo "time); for the smallest N-service image and the combined case. In the N-service runs the main"
+    echo "command is a shell that reads /proc/1/schedstat (the CPU time PID 1 has had, to the nanosecond)"
+    echo "before it execs \`date\`: cinit's own share of the boot, which the wall clock, mostly the execs"
+    echo "of runsv, ./run and the services on two cores, hides; that shell is one exec more, the same at"
+    echo "every size."
 }
 
 report() {
@@ -501,6 +343,7 @@ report() {
     read -r -a csz <<< "$(get image.sizes)"
     read -r -a ces <<< "$(get image.env_steps)"
     if [ ${#csz[@]} -gt 0 ] && [ ${#ces[@]} -gt 0 ]; then
+        # shellcheck disable=SC2034 # combo_text (goals.sh) reads it
         SMALL_N=${csz[0]}
         echo
         combo_text "${csz[-1]}" "$(get "env.mib.${ces[-1]}")"
