@@ -10,7 +10,7 @@ load ../lib/common
     assert_line "runsvdir runit"
     local cmd pkg missing=""
     while read -r cmd pkg; do
-        grep -qx "$pkg" "$SRC/tools/deps/bench" || missing="$missing $cmd:$pkg"
+        awk '{print $1}' "$SRC/tools/deps/bench" | grep -qx "$pkg" || missing="$missing $cmd:$pkg"
     done <<< "$output"
     [ -z "$missing" ] || fail "not in tools/deps/bench:$missing"
 }
