@@ -41,8 +41,8 @@ ARG SUITE
 ARG ARCHIVE_STATE=unknown
 # every date the build writes into the image (e.g. /etc/shadow's) is this one
 ARG SOURCE_DATE_EPOCH
-# WITH_SSHD=yes: add openssh-server and /etc/service/sshd, disabled by a `down` file
-ARG WITH_SSHD=no
+# openssh-server and /etc/service/sshd, disabled by a `down` file; WITH_SSHD=no leaves them out
+ARG WITH_SSHD=yes
 COPY --from=deb /debs/ /tmp/cinit/debs/
 COPY image/ /tmp/cinit/image/
 RUN SUITE=${SUITE} WITH_SSHD=${WITH_SSHD} SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH} sh /tmp/cinit/image/build/setup

@@ -119,7 +119,7 @@ clean:
 	rm -rf $(BUILD) dist
 
 help:
-	@echo "make image         build cinit/base (SUITE=trixie|bookworm|noble|jammy, ARCH=amd64|arm64)"
+	@echo "make image         build cinit/base (SUITE=trixie|bookworm|noble|jammy, ARCH=amd64|arm64, FLAVOR=minimal|compat)"
 	@echo "make test          the whole test suite"
 	@echo "make               build the programs into $(BUILD)/"
 	@echo "make asan          sanitizer build into $(BUILD)/asan/"

@@ -25,7 +25,12 @@
 #   IMAGE            cinit/base          ROOTFS_IMAGE   cinit/rootfs
 #   TAGS             the tags of IMAGE to set: SUITE-ARCH, plus SUITE and (for DEFAULT_SUITE)
 #                    latest when ARCH is the host's: a foreign arch never takes the plain tags
-#   WITH_SSHD        yes: add openssh-server and a disabled sshd service (default no)
+#   FLAVOR           minimal (default): IMAGE:SUITE(-ARCH); compat: also, on that very build,
+#                    IMAGE:SUITE-compat(-ARCH) with baseimage-docker's tools, locale and
+#                    /var/log/syslog (image/compat; docs/image.md "Flavors")
+#   BASE_IMAGE       FLAVOR=compat: the minimal image to build on, as it is (a name that
+#                    make image gave; default: make image's own minimal build, made first)
+#   WITH_SSHD        no: leave out openssh-server and its disabled sshd service (default yes)
 #   BUILD_FLAGS      extra `buildah bud` flags, e.g. --no-cache (DOCKER_BUILD_FLAGS: the same)
 #   SOURCE_DATE_EPOCH    clamp for the rootfs' timestamps (default: the date of MIRROR's InRelease);
 #                    for the image, every time in it (default: the newest of the rootfs' file
@@ -41,8 +46,13 @@ IMAGE ?= cinit/base
 ROOTFS_IMAGE ?= cinit/rootfs
 HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 ARCH ?= $(HOST_ARCH)
-TAGS ?= $(SUITE)-$(ARCH) $(if $(filter $(HOST_ARCH),$(ARCH)),$(SUITE) $(if $(filter $(DEFAULT_SUITE),$(SUITE)),latest))
-WITH_SSHD ?= no
+FLAVOR ?= minimal
+BASE_TAGS := $(SUITE)-$(ARCH) $(if $(filter $(HOST_ARCH),$(ARCH)),$(SUITE) $(if $(filter $(DEFAULT_SUITE),$(SUITE)),latest))
+COMPAT_TAGS := $(SUITE)-compat-$(ARCH) $(if $(filter $(HOST_ARCH),$(ARCH)),$(SUITE)-compat)
+# TAGS are the tags of the flavor asked for
+TAGS ?= $(if $(filter compat,$(FLAVOR)),$(COMPAT_TAGS),$(BASE_TAGS))
+BASE_IMAGE ?=
+WITH_SSHD ?= yes
 DOCKER_BUILD_FLAGS ?=
 BUILD_FLAGS ?= $(DOCKER_BUILD_FLAGS)
 
@@ -65,6 +75,7 @@ rootfs: deps-image
 	@tools/mkimage import '$(ROOTFS_TAR)' '$(ROOTFS_REF)'
 
 image:
+	@case '$(FLAVOR)' in minimal|compat) ;; *) echo "make image: FLAVOR is minimal or compat, not '$(FLAVOR)'" >&2; exit 2 ;; esac
 	@tools/ensure-docker
 	@if [ -s '$(ROOTFS_TAR)' ]; then \
 	    echo "[image] 1/2 $(SUITE): rootfs $(ROOTFS_TAR) (make rootfs makes a fresh one)"; \
@@ -79,7 +90,18 @@ image:
 	fi
 	@echo "[image] 2/2 $(SUITE)/$(ARCH): buildah bud"
 	@tools/ensure-packages image
-	@VERSION='$(VERSION)' WITH_SSHD='$(WITH_SSHD)' BUILD_FLAGS='$(BUILD_FLAGS)' ROOTFS_IMAGE='$(ROOTFS_IMAGE)' \
-	    BUILD_ROOTFS_TAR='$(BUILD_ROOTFS_TAR)' \
-	    tools/mkimage build '$(SUITE)' '$(ARCH)' '$(ROOTFS_TAR)' '$(BUILD)/image-$(SUITE)-$(ARCH).log' \
+ifeq ($(FLAVOR),minimal)
+	@$(MINIMAL_BUILD) $(foreach t,$(TAGS),'$(IMAGE):$(t)')
+else ifeq ($(FLAVOR),compat)
+ifeq ($(BASE_IMAGE),)
+	@$(MINIMAL_BUILD) $(foreach t,$(BASE_TAGS),'$(IMAGE):$(t)')
+endif
+	@echo "[image] compat flavor of $(SUITE)/$(ARCH): buildah bud"
+	@BUILD_FLAGS='$(BUILD_FLAGS)' tools/mkimage compat '$(SUITE)' '$(ARCH)' '$(ROOTFS_TAR)' \
+	    '$(or $(BASE_IMAGE),$(IMAGE):$(firstword $(BASE_TAGS)))' '$(BUILD)/image-$(SUITE)-compat-$(ARCH).log' \
 	    $(foreach t,$(TAGS),'$(IMAGE):$(t)')
+endif
+
+MINIMAL_BUILD = VERSION='$(VERSION)' WITH_SSHD='$(WITH_SSHD)' BUILD_FLAGS='$(BUILD_FLAGS)' ROOTFS_IMAGE='$(ROOTFS_IMAGE)' \
+	    BUILD_ROOTFS_TAR='$(BUILD_ROOTFS_TAR)' \
+	    tools/mkimage build '$(SUITE)' '$(ARCH)' '$(ROOTFS_TAR)' '$(BUILD)/image-$(SUITE)-$(ARCH).log'
