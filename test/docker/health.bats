@@ -1,30 +1,24 @@
 # The image's HEALTHCHECK and the services' readiness, order and critical services, as a user of
-# `FROM cinit/base` sees them (README "Services: readiness, order, health").
-# Tests cinit/base:$CINIT_SUITE (default trixie), or the image CINIT_IMAGE names; without
-# CINIT_IMAGE, setup_file runs `make image SUITE=...` (all cached when nothing changed).
+# `FROM cinit/base` sees them (docs/services.md). Which image: test/lib/image.bash.
+# gate: minimal compat
 # Containers run with --network none: their 127.0.0.1 is their own, so ports are fixed.
 # shellcheck disable=SC2016 # the sh -c scripts expand in the container
 load ../lib/common
 load ../lib/wait
+load ../lib/image
 
-SUITE=${CINIT_SUITE:-trixie}
-IMAGE=${CINIT_IMAGE:-cinit/base:$SUITE}
 run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
 LABEL=cinit-test=health-$SUITE-$run_id
 TEST_IMAGE=cinit-test/health-$SUITE-$run_id:latest
 
 setup_file() {
-    if [ -z "${CINIT_IMAGE:-}" ]; then
-        make -s -C "$SRC" image SUITE="$SUITE" > "$BATS_FILE_TMPDIR/make-image.log" 2>&1 ||
-            { cat "$BATS_FILE_TMPDIR/make-image.log" >&2; return 1; }
-    fi
-    docker image inspect "$IMAGE" > /dev/null
+    image_setup_file
     # the image plus the fixture that listens and connects (static: any suite's libc will do)
     local d=$BATS_FILE_TMPDIR/image
     mkdir -p "$d"
     cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -static -o "$d/listen" "$SRC/test/fixtures/services/listen.c"
     printf 'FROM %s\nCOPY listen /usr/local/bin/listen\n' "$IMAGE" > "$d/Dockerfile"
-    docker build -q --network host --label "$LABEL" -t "$TEST_IMAGE" "$d" > /dev/null
+    docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$TEST_IMAGE" "$d" > /dev/null
 }
 
 teardown() {
@@ -42,7 +36,7 @@ boot() {
     local opts=()
     while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
     [ $# = 0 ] || shift
-    CID=$(docker run -d --network none --label "$LABEL" "${opts[@]}" "$TEST_IMAGE" "$@")
+    CID=$(docker run -d --platform "linux/$ARCH" --network none --label "$LABEL" "${opts[@]}" "$TEST_IMAGE" "$@")
 }
 
 health_is() {
@@ -118,9 +112,9 @@ COPY db/ /etc/service/db/
 COPY web/ /etc/service/web/
 CMD ["/sbin/my_init", "--wait-for-services=60", "--", "sh", "-c", "cat /run/web-saw-db; listen connect 8080 && echo web-answers; exec sleep 1000"]
 EOF
-    run docker build -q --network host --label "$LABEL" -t "$TEST_IMAGE-downstream" "$d"
+    run docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$TEST_IMAGE-downstream" "$d"
     assert_success
-    CID=$(docker run -d --network none --label "$LABEL" "${FAST_HEALTH[@]}" "$TEST_IMAGE-downstream")
+    CID=$(docker run -d --platform "linux/$ARCH" --network none --label "$LABEL" "${FAST_HEALTH[@]}" "$TEST_IMAGE-downstream")
     wait_for 60 health_is healthy
     run docker logs "$CID"
     assert_line up

@@ -268,7 +268,7 @@ RUN install_clean nginx && rm -f /etc/nginx/sites-enabled/default
 COPY test.conf /etc/nginx/conf.d/
 COPY web /etc/service/web
 EOF
-    run docker build --network host --label "$LABEL" -t "$TEST_REPO:downstream" "$d"
+    run docker build --platform "linux/$ARCH" --network host --label "$LABEL" -t "$TEST_REPO:downstream" "$d"
     assert_success
     IMAGE=$TEST_REPO:downstream boot
     wait_for 15 up web syslog cron

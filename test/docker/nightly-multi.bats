@@ -1,4 +1,5 @@
-# make nightly of suites × arches (DESIGN.md §4: one multi-platform tag per suite), against a
+# make nightly of suites × arches × flavors (docs/design.md §4: one multi-platform tag per suite
+# and flavor), against a
 # local registry (Debian's docker-registry on 127.0.0.1), under its own image name
 # (cinit-nightly-multi/) and build directory. Apart from nightly.bats because it needs the
 # images of every arch of IMAGE_ARCHES built first (tools/run-tests runs it once the arch lanes
@@ -7,7 +8,8 @@
 # rootfs tarballs and image layers make test built already, so that only the nightly's own work
 # is added; NT_MULTI_SUITES="trixie bookworm" runs the 2 × 2 (bookworm arm64 is not built
 # elsewhere in make test: its debootstrap and system stage under emulation cost more than its
-# budget), NT_MULTI_ARCHES other arches. The gate is one test: image.bats runs in full elsewhere.
+# budget), NT_MULTI_ARCHES other arches. Both flavors: the compat one is built on each arch's
+# minimal candidate. The gate is one test: the gates run in full elsewhere (tools/run-tests GATES).
 load ../lib/common
 load ../lib/registry
 
@@ -28,7 +30,7 @@ teardown_file() {
         grep -v ':<none>$' | xargs -r docker rmi -f > /dev/null
 }
 
-@test "a nightly of suites × arches leaves one multi-platform tag per suite in the registry" {
+@test "a nightly of suites × arches × flavors leaves one multi-platform tag per suite and flavor in the registry" {
     local suites=${NT_MULTI_SUITES:-trixie} s a raw ref host
     local arches=${NT_MULTI_ARCHES:-${IMAGE_ARCHES:-$(dpkg --print-architecture)}}
     host=$(dpkg --print-architecture)
@@ -48,7 +50,9 @@ teardown_file() {
         NIGHTLY_ROOTFS=keep NIGHTLY_CACHE=yes
     echo "$output"
     assert_success
-    for s in $suites; do
+    local names=""
+    for s in $suites; do names="$names $s $s-compat"; done
+    for s in $names; do
         ref=$NM_ADDR/multi/multi:$s  # the registry repository is the last part of IMAGE
         raw=$(skopeo inspect --tls-verify=false --raw "docker://$ref")
         jq -e --arg want "$(for a in $arches; do echo "linux/$a"; done | sort | jq -R . | jq -sc .)" \

@@ -1,4 +1,4 @@
-# make nightly (DESIGN.md §4): against a local registry (Debian's docker-registry on 127.0.0.1),
+# make nightly (docs/design.md §4): against a local registry (Debian's docker-registry on 127.0.0.1),
 # under its own image name so that the tags other suites use are never touched.
 # Each nightly run here is a real one (make rootfs, image build), but its gate is a fast
 # part of the image suite (NT_GATE, NT_GATE_FILTER), where plain `make nightly` runs all of it
@@ -50,11 +50,12 @@ teardown_file() {
     fi
 }
 
-# nightly [VAR=VALUE...]: make nightly of one suite into the test's names
+# nightly [VAR=VALUE...]: make nightly of one suite into the test's names; its minimal flavor
+# (nightly-multi.bats publishes the compat flavor too)
 nightly() {
     make -s -C "$SRC" nightly SUITES=$SUITE IMAGE="$NT_IMAGE" REGISTRY="$NT_REG" BUILD="$NT_BUILD" \
         REPORTS="$NT_REPORTS" NIGHTLY_DATE="$NT_DATE" NIGHTLY_GATE="$NT_GATE" \
-        NIGHTLY_GATE_FILTER="$NT_GATE_FILTER" NIGHTLY_CACHE="$NT_CACHE" "$@"
+        NIGHTLY_GATE_FILTER="$NT_GATE_FILTER" NIGHTLY_CACHE="$NT_CACHE" FLAVORS=minimal "$@"
 }
 
 remote_digest() { registry_digest "$NT_ADDR" nightly-test/base "$1"; }

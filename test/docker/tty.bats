@@ -1,24 +1,19 @@
 # cinit/base on a terminal: `docker run -t` without -i, `docker attach` (`docker run -it IMAGE
 # /sbin/my_init -- bash -l` is in image.bats, for every suite and arch); driven through a
-# pseudo-terminal (util-linux script). Tests cinit/base:$CINIT_SUITE (default trixie), or the
-# image CINIT_IMAGE names; without CINIT_IMAGE, setup_file runs `make image SUITE=...` (cached when nothing changed).
+# pseudo-terminal (util-linux script). Which image: test/lib/image.bash.
+# gate: minimal compat
 # shellcheck disable=SC2016
 load ../lib/common
 load ../lib/wait
 load ../lib/tty
+load ../lib/image
 bats_require_minimum_version 1.5.0
 
-SUITE=${CINIT_SUITE:-trixie}
-IMAGE=${CINIT_IMAGE:-cinit/base:$SUITE}
 run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
 LABEL=cinit-test=tty-$run_id
 
 setup_file() {
-    if [ -z "${CINIT_IMAGE:-}" ]; then
-        make -s -C "$SRC" image SUITE="$SUITE" > "$BATS_FILE_TMPDIR/make-image.log" 2>&1 ||
-            { cat "$BATS_FILE_TMPDIR/make-image.log" >&2; return 1; }
-    fi
-    docker image inspect "$IMAGE" > /dev/null
+    image_setup_file
 }
 
 setup() {
@@ -35,7 +30,7 @@ teardown() {
 wait_for_context() { echo "terminal output:"; cat -v "$T/out"; }
 
 @test "docker run -t without -i: the command runs on the terminal, in the foreground, and its status is kept" {
-    on_tty docker run -t --rm --name "$NAME" --label "$LABEL" --network none "$IMAGE" /sbin/my_init -- \
+    on_tty docker run --platform "linux/$ARCH" -t --rm --name "$NAME" --label "$LABEL" --network none "$IMAGE" /sbin/my_init -- \
         sh -c 'set -- $(cat /proc/$$/stat); [ "$5" = "$8" ] && echo "FOREGROUND $5"; tty; exit 4'
     tty_end
     assert_equal "$status" 4
@@ -44,7 +39,7 @@ wait_for_context() { echo "terminal output:"; cat -v "$T/out"; }
 }
 
 @test "docker attach to a my_init -- bash container: typed commands run, exit 5 is its status" {
-    docker run -dit --name "$NAME" --label "$LABEL" --network none "$IMAGE" /sbin/my_init -- bash -l > /dev/null
+    docker run --platform "linux/$ARCH" -dit --name "$NAME" --label "$LABEL" --network none "$IMAGE" /sbin/my_init -- bash -l > /dev/null
     wait_for 60 eval 'docker logs "$NAME" 2>&1 | grep -q "Running bash -l"'
     on_tty docker attach "$NAME"
     sleep 0.5
