@@ -8,8 +8,9 @@
  * The parts, one file each: main.c (options, the boot order), loop.c (the event loop,
  * children, signal dispatch, spawn, the terminal), signals.c (signal names, the signal
  * options), startup.c (the container environment, startup and shutdown scripts), runit.c
- * (runsvdir and its services), shutdown.c (/proc, the shutdown order, kill_all), msg.c
- * (messages and time). This header is what they share. */
+ * (runsvdir and its services), services.c and service_setup.c (readiness, order), critical.c
+ * (critical services, the ./finish that says how one ended), shutdown.c (/proc, the shutdown
+ * order, kill_all), msg.c (messages and time). This header is what they share. */
 #ifndef CINIT_CINIT_H
 #define CINIT_CINIT_H
 
@@ -138,6 +139,10 @@ long services_tick(void);
 bool services_wait_ready(long timeout_ms);
 /* At the start of the shutdown: stop following them. */
 void services_stop(void);
+
+/* Started by runsv as a critical service's ./finish (critical.c): record how ./run ended. */
+bool finish_invoked(int argc, char **argv);
+int finish_main(char **argv);
 
 /* ---- /proc and the shutdown (shutdown.c) ---- */
 struct procent {

@@ -121,7 +121,9 @@ static void signal_main_group(int sig)
         warning("cannot send signal %d to process group %ld: %s", sig, (long)main_cmd.pid, strerror(errno));
 }
 
-static void on_signal(int received)
+/* code: the signal's si_code; at most 0 when a process sent it (kill SI_USER, sigqueue
+ * SI_QUEUE, tgkill SI_TKILL), above 0 when the kernel did */
+static void on_signal(int received, int code)
 {
     char n[32];
     if (opt.verbose) /* the name is formatted only for a message that is said */
@@ -159,10 +161,11 @@ static void on_signal(int received)
             for_each_service("", 'h');
         return;
     default:
-        /* only kill(2) gets here: for a real fault of its own the kernel unblocks the signal
-         * and cinit dies of it, as it should */
-        if (signal_synchronous(sig))
-            debug("%s is not forwarded", signal_name(sig, n, sizeof n));
+        /* A synchronous signal that a process sent (docker kill --signal=SEGV) is forwarded, as
+         * dumb-init does. One of a real fault of cinit's own never gets here: the kernel
+         * unblocks it and cinit dies of it, as it should; the code says which it is anyway. */
+        if (signal_synchronous(sig) && code > 0)
+            debug("%s comes from the kernel (code %d): not forwarded", signal_name(sig, n, sizeof n), code);
         else
             signal_main(sig);
         return;
@@ -213,7 +216,7 @@ bool wait_until(bool (*cond)(void), long deadline)
             /* cinit's own write to a closed pipe: EPIPE says it, the signal is nobody's */
             if (si[i].ssi_signo == SIGPIPE && si[i].ssi_code == SI_USER && (pid_t)si[i].ssi_pid == getpid())
                 continue;
-            on_signal((int)si[i].ssi_signo);
+            on_signal((int)si[i].ssi_signo, si[i].ssi_code);
         }
     }
 }

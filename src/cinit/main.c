@@ -198,6 +198,8 @@ static int parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (finish_invoked(argc, argv))
+        return finish_main(argv);
     const char *slash = strrchr(argv[0], '/');
     progname = slash ? slash + 1 : argv[0];
     if (strcmp(progname, "my_init") != 0)

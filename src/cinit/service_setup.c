@@ -83,6 +83,7 @@ bool services_prepare(bool waiting)
         struct svc *s = &svcs[i];
         s->name = names[i];
         s->pidfd = -1;
+        s->next_look = -1;
         snprintf(s->dir, sizeof s->dir, "%s/%s", SERVICE_DIR, s->name);
         char path[PATH_MAX + 16], err[512];
         snprintf(path, sizeof path, "%s/depends", s->dir);
@@ -167,6 +168,13 @@ bool services_prepare(bool waiting)
         }
         s->held = s->marker = true;
         debug("service %s held until its dependencies are ready", s->name);
+    }
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc *s = &svcs[i];
+        s->run_sec = svc_boot.tv_sec; /* a record older than this boot names no run of it */
+        s->run_nsec = svc_boot.tv_nsec;
+        if (s->critical)
+            finish_install(s);
     }
     return true;
 }

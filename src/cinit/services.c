@@ -9,18 +9,16 @@
  *
  * Everything is driven by inotify on the services' supervise directories, where runsv renames
  * a new status into place at each change; the probes are the only thing that retries, with a
- * backoff. The exit status of a critical service's ./run comes from a pidfd held on it: runsv
- * reaps it, the kernel (Linux 6.15+, PIDFD_INFO_EXIT) keeps its status for the pidfd. */
+ * backoff. The exit status of a critical service's ./run comes from the arguments runsv gives
+ * its ./finish (finish.c); where no ./finish can say it (a read-only service directory), from a
+ * pidfd held on the run, for which the kernel (Linux 6.15+, PIDFD_INFO_EXIT) keeps it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,15 +36,6 @@
 #define CHECK_BACKOFF_MIN_MS 20
 #define CHECK_BACKOFF_MAX_MS 250
 #define REPORT_EVERY_MS 5000
-
-/* <linux/pidfd.h> of Linux 6.15; the first version of the structure is enough for exit_code */
-struct pidfd_info_v0 {
-    uint64_t mask, cgroupid;
-    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
-    int32_t exit_code;
-};
-#define CINIT_PIDFD_GET_INFO _IOWR(0xFF, 11, struct pidfd_info_v0)
-#define CINIT_PIDFD_INFO_EXIT (1ULL << 3)
 
 struct svc *svcs;
 size_t nsvcs;
@@ -291,20 +280,6 @@ static void set_ready(struct svc *s, long now)
     release_ready();
 }
 
-/* the wait status of the run that ended, from its pidfd; -1 if the kernel cannot say */
-static int run_status(struct svc *s)
-{
-    if (s->pidfd < 0)
-        return -1;
-    struct pidfd_info_v0 info = {.mask = CINIT_PIDFD_INFO_EXIT};
-    int st = -1;
-    if (ioctl(s->pidfd, CINIT_PIDFD_GET_INFO, &info) == 0 && (info.mask & CINIT_PIDFD_INFO_EXIT))
-        st = info.exit_code;
-    close(s->pidfd);
-    s->pidfd = -1;
-    return st;
-}
-
 /* CINIT_RESTART_LIMIT: one more unasked exit of s; true if it is now left down */
 static bool count_exit(struct svc *s, long now)
 {
@@ -329,56 +304,43 @@ static bool count_exit(struct svc *s, long now)
     return true;
 }
 
-static void critical_ended(struct svc *s, int st)
-{
-    char d[64];
-    if (st >= 0) {
-        services_exit_status = exit_code(st);
-        error("critical service %s %s: stopping the container.", s->name, describe_status(st, d, sizeof d));
-    } else {
-        services_exit_status = 1;
-        error("critical service %s exited (its status is unknown: it ended before cinit could follow it, or Linux is "
-              "older than 6.15): stopping the container.", s->name);
-    }
-    (void)runit_control(s->dir, 'd'); /* no restart while the container goes down */
-    if (!stop_signal)
-        stop_signal = SIGTERM;
-    signal_main(SIGTERM);
-}
-
-static void run_ended(struct svc *s)
+static void run_ended(struct svc *s, const struct runit_status *st, long now)
 {
     bool was_ready = s->ready;
     s->ready = false;
     s->next_probe = -1;
-    int st = run_status(s);
-    if (!s->asked && !shutting_down)
-        count_exit(s, now_ms());
-    if (s->critical && !s->asked && !shutting_down && services_exit_status < 0) {
-        critical_ended(s, st);
-    } else if (was_ready && s->loud && !s->asked && !shutting_down) {
+    s->pid = 0;
+    bool unasked = !s->asked && !shutting_down;
+    if (unasked)
+        count_exit(s, now);
+    if (s->critical && unasked && services_exit_status < 0) {
+        (void)runit_control(s->dir, 'd'); /* no restart while cinit learns how it ended */
+        critical_ended_unasked(s, st, now);
+        return;
+    }
+    int ws = critical_pidfd_status(s);
+    if (was_ready && s->loud && unasked) {
         char d[64];
-        if (st >= 0)
-            warning("service %s %s.", s->name, describe_status(st, d, sizeof d));
+        if (ws >= 0)
+            warning("service %s %s.", s->name, describe_status(ws, d, sizeof d));
         else
             warning("service %s went down.", s->name);
     }
-    s->pid = 0;
 }
 
-static void new_run(struct svc *s, pid_t pid, long now)
+static void new_run(struct svc *s, const struct runit_status *st, long now)
 {
+    pid_t pid = st->pid;
     s->pid = pid;
+    s->run_sec = st->since;
+    s->run_nsec = st->nsec;
     s->asked = false;
     s->run_since = now;
     s->ready = false;
     s->why[0] = '\0';
     s->next_report = now + PROBE_UP_MS;
-    if (s->critical) {
-        s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (s->pidfd < 0)
-            debug("pidfd_open %ld: %s", (long)pid, strerror(errno));
-    }
+    if (s->critical)
+        critical_run_started(s);
     if (s->gave_up)
         return;
     switch (s->probe.kind) {
@@ -416,11 +378,17 @@ static void look(struct svc *s, long now)
             warning("cannot remove %s: %s", path, strerror(errno));
         s->marker = false;
     }
+    if (s->ending) {
+        critical_settle(s, &st, now);
+        return;
+    }
     if (st.state == RUNIT_RUN && st.pid > 0) {
         if (st.pid != s->pid) {
             if (s->pid)
-                run_ended(s);
-            new_run(s, st.pid, now);
+                run_ended(s, &st, now);
+            if (s->ending)
+                return;
+            new_run(s, &st, now);
         }
         if (!st.want_up || st.got_term)
             s->asked = true;
@@ -433,17 +401,18 @@ static void look(struct svc *s, long now)
             s->down_nsec = st.nsec;
         }
         if (s->pid) {
-            run_ended(s);
+            run_ended(s, &st, now);
             s->expect_down = st.state == RUNIT_FINISH;
         } else if (fresh_down && s->expect_down) {
             s->expect_down = false;
         } else if (fresh_down && st.want_up && !first && !shutting_down) {
             /* a run that ended before cinit saw it start */
             bool gave_up = count_exit(s, now);
-            if (s->critical && services_exit_status < 0)
-                critical_ended(s, -1);
-            else if (!gave_up && s->loud)
+            if (s->critical && services_exit_status < 0) {
+                critical_ended_unasked(s, &st, now);
+            } else if (!gave_up && s->loud) {
                 debug("service %s exited at once", s->name);
+            }
         }
     }
 }
@@ -500,9 +469,11 @@ long services_tick(void)
     all_dirty = false;
     for (size_t i = 0; i < nsvcs; i++) {
         struct svc *s = &svcs[i];
-        if (!all && !s->dirty && !(poll_due && s->polled && !s->watched))
+        bool due = s->next_look >= 0 && now >= s->next_look;
+        if (!all && !s->dirty && !due && !(poll_due && s->polled && !s->watched))
             continue;
         s->dirty = false;
+        s->next_look = -1;
         look(s, now);
         /* cinit's down file goes once runsv reads its fifo, which no status change may follow */
         if (s->marker && s->seen)
@@ -516,6 +487,8 @@ long services_tick(void)
             probe(s, now_ms());
         if (s->pid && !s->ready && s->next_probe >= 0 && (next < 0 || s->next_probe < next))
             next = s->next_probe;
+        if (s->next_look >= 0 && (next < 0 || s->next_look < next))
+            next = s->next_look;
     }
     return next;
 }
@@ -585,6 +558,7 @@ void services_stop(void)
     /* the inotify instance stays open (close-on-exec): closing it costs a grace period */
     for (size_t i = 0; i < nsvcs; i++) {
         struct svc *s = &svcs[i];
+        finish_remove(s);
         if (s->marker) {
             char path[PATH_MAX + 8];
             snprintf(path, sizeof path, "%s/down", s->dir);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "probe.h"
+#include "runit.h"
 
 #define MAX_STARTS 64
 
@@ -25,6 +26,13 @@ struct svc {
     int mark;      /* cycle search */
     pid_t pid;     /* the run followed, 0: none */
     int pidfd;
+    long long run_sec; /* its start, as supervise/status gives it (what finish.c's record names) */
+    long run_nsec;
+    long long used_sec; /* the run of the record last taken */
+    long used_nsec;
+    bool hook, hook_made; /* its ./finish is cinit's (finish.c); this boot made it */
+    bool ending;    /* a critical run ended unasked: how, is not known yet */
+    long next_look; /* read its status again then (a ./finish not started yet), -1: no need */
     bool asked;    /* this run was asked to stop (want down, TERM) */
     long run_since, next_probe, next_report;
     int backoff;
@@ -47,5 +55,16 @@ extern size_t nsvcs;
 extern bool svc_active;                /* some service is followed at all */
 extern long restart_n, restart_window_ms; /* CINIT_RESTART_LIMIT */
 extern struct timespec svc_boot;       /* a status older than this is left from an earlier boot */
+
+/* critical.c: how a critical service's ./run ended, and the container's end it brings */
+void critical_run_started(struct svc *s);
+/* its run ended unasked: the container stops once its status is known (now, or at a later look) */
+void critical_ended_unasked(struct svc *s, const struct runit_status *st, long now);
+/* a later look while s->ending */
+void critical_settle(struct svc *s, const struct runit_status *st, long now);
+/* the wait status the kernel kept for the run's pidfd (closed), -1 if none */
+int critical_pidfd_status(struct svc *s);
+void finish_install(struct svc *s);
+void finish_remove(struct svc *s);
 
 #endif
