@@ -97,7 +97,7 @@ endif
 asan:
 	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" CPPFLAGS= STATIC_LDFLAGS= LIBC=glibc all
 
-# install exactly the paths of DESIGN.md §1; each area adds its own install-* rule.
+# install exactly the paths of docs/design.md §1; each area adds its own install-* rule.
 INSTALL_TARGETS :=
 include $(sort $(wildcard mk/*.mk))
 

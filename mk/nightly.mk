@@ -1,4 +1,4 @@
-# Nightly rebuilds (DESIGN.md §4): tools/nightly does the work, README "Nightly rebuilds" says how.
+# Nightly rebuilds (docs/design.md §4): tools/nightly does the work, docs/nightly.md says how.
 #   make nightly [SUITES="trixie bookworm"] [ARCHES="amd64 arm64"] [REGISTRY=host:port/namespace]
 #                [IMAGE=cinit/base]
 # For each suite and arch: fresh rootfs (make rootfs), candidate image (make image), the full

@@ -1,4 +1,4 @@
-# make nightly (DESIGN.md §4): against a local registry (Debian's docker-registry on 127.0.0.1),
+# make nightly (docs/design.md §4): against a local registry (Debian's docker-registry on 127.0.0.1),
 # under its own image name so that the tags other suites use are never touched.
 # Each nightly run here is a real one (make rootfs, image build), but its gate is a fast
 # part of the image suite (NT_GATE, NT_GATE_FILTER), where plain `make nightly` runs all of it
