@@ -1,4 +1,4 @@
-# make nightly of suites × arches (docs/design.md §4: one multi-platform tag per suite), against a
+# make nightly of suites × arches (DESIGN.md §4: one multi-platform tag per suite), against a
 # local registry (Debian's docker-registry on 127.0.0.1), under its own image name
 # (cinit-nightly-multi/) and build directory. Apart from nightly.bats because it needs the
 # images of every arch of IMAGE_ARCHES built first (tools/run-tests runs it once the arch lanes
