@@ -80,7 +80,7 @@ EOF
 }
 
 # in_plain SCRIPT [REPO_DIR]: SCRIPT (sh) in a fresh plain container whose only apt source is
-# the repository REPO_DIR (default: the one made by setup_file) at /repo, set up as the README
+# the repository REPO_DIR (default: the one made by setup_file) at /repo, set up as docs/image.md
 # tells users to.
 in_plain() {
     docker run --rm -v "${2:-$REPO}:/repo:ro" -e SUITE="$SUITE" "$ROOTFS" sh -c "
