@@ -59,7 +59,7 @@ docker_for_test() {
 
 # run_as_written LINE: in the scratch directory, with docker as above
 run_as_written() {
-    (cd "$QS" && bash -c "docker() { docker_for_test \"\$@\"; }; $1")
+    (cd "$QS" && bash -c "docker() { docker_for_test \"\$@\"; }; $1" < /dev/null)
 }
 
 @test "README.md has a quick start: commands, and the files they use" {
