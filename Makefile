@@ -49,7 +49,7 @@ STATIC_LDFLAGS  := -static-pie
 # stay resident in every container, take a fraction of glibc's memory and size (bench/RESULTS.md);
 # setuser, contenv and cinit-health, which run on every docker exec, cron job and health check,
 # start with a fraction of the instructions. With no dynamic program left, the package needs no
-# libc of the target arch to be built for it (a cross build, README "arm64").
+# libc of the target arch to be built for it (a cross build, docs/image.md "Architectures").
 # LIBC=glibc builds everything against glibc (hosts without musl; `make asan` always does).
 # musl-gcc's specs know no static PIE, so these are plain static executables (still with the
 # stack protector, RELRO and BIND_NOW; the build ID that musl-gcc's specs drop is put back for
@@ -97,7 +97,7 @@ endif
 asan:
 	$(MAKE) BUILD=$(BUILD)/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" CPPFLAGS= STATIC_LDFLAGS= LIBC=glibc all
 
-# install exactly the paths of DESIGN.md §1; each area adds its own install-* rule.
+# install exactly the paths of docs/design.md §1; each area adds its own install-* rule.
 INSTALL_TARGETS :=
 include $(sort $(wildcard mk/*.mk))
 

@@ -1,4 +1,4 @@
-# cinit-health: /usr/bin/cinit-health (DESIGN.md §1) and its man page.
+# cinit-health: /usr/bin/cinit-health (docs/design.md §1) and its man page.
 INSTALL_TARGETS += install-health
 .PHONY: install-health
 install-health: all

@@ -1,4 +1,4 @@
-# The cinit/base image (DESIGN.md §2, README "The image").
+# The cinit/base image (docs/design.md §2, docs/image.md).
 #   make rootfs   fresh debootstrap --variant=minbase of SUITE for ARCH from MIRROR, normalized
 #                 and reproducible: $(BUILD)/rootfs-SUITE-ARCH.tar (+ .packages, .log),
 #                 imported as ROOTFS_IMAGE:SUITE-ARCH (tools/mkrootfs, tools/mkimage import)

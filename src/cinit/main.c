@@ -1,4 +1,4 @@
-/* Options, usage and main: the boot order of DESIGN.md §1.1. */
+/* Options, usage and main: the boot order of docs/design.md §1.1. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-# cinit-tools as a user gets it (DESIGN.md §3): `make deb` in a fresh copy of the tree, `make repo`,
+# cinit-tools as a user gets it (docs/design.md §3): `make deb` in a fresh copy of the tree, `make repo`,
 # then `apt-get install cinit-tools` from that signed repository into a plain debootstrapped
 # container of the suite (cinit/rootfs:SUITE-ARCH, which has no cinit inside).
 # The containers have no network: the test repository also holds runit and what it pulls in
@@ -80,7 +80,7 @@ EOF
 }
 
 # in_plain SCRIPT [REPO_DIR]: SCRIPT (sh) in a fresh plain container whose only apt source is
-# the repository REPO_DIR (default: the one made by setup_file) at /repo, set up as the README
+# the repository REPO_DIR (default: the one made by setup_file) at /repo, set up as docs/image.md
 # tells users to.
 in_plain() {
     docker run --rm -v "${2:-$REPO}:/repo:ro" -e SUITE="$SUITE" "$ROOTFS" sh -c "

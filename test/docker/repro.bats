@@ -1,4 +1,4 @@
-# Reproducible images (README "How the image is built"): the same rootfs, mirror state, sources
+# Reproducible images (docs/image.md "Reproducibility"): the same rootfs, mirror state, sources
 # and SOURCE_DATE_EPOCH give the same image ID, layers and registry digest, with or without the
 # build cache; a changed input changes them. Works under its own image name (cinit-repro-test/)
 # and on the rootfs tarball make image uses (built once, shared with the image suites).

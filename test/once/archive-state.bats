@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# tools/mkimage archive-state (README "How the image is built"): the digest of the signed index
+# tools/mkimage archive-state (docs/image.md "Reproducibility"): the digest of the signed index
 # of every archive the rootfs' apt reads, a build argument of each step that runs apt, so that a
 # cached layer of an older archive state is never reused. Two archives served on 127.0.0.1.
 export CINIT_SRC=${CINIT_SRC:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# tools/ubuntu-keyring step 3 (README, "Choosing a suite"): Ubuntu's keyring taken from a Debian
+# tools/ubuntu-keyring step 3 (docs/image.md, "Suites"): Ubuntu's keyring taken from a Debian
 # archive is trusted only through the Debian archive key. Here the archive is a small one served
 # on 127.0.0.1, signed with a throwaway key that stands in for Debian's; every link of the chain
 # (InRelease signature and expiry, the index's SHA256, the .deb's SHA256) is broken once.
