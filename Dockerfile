@@ -1,4 +1,4 @@
-# cinit/base — `make image` builds this file (README, "The image"); by hand, after `make rootfs`:
+# cinit/base — `make image` builds this file (docs/image.md); by hand, after `make rootfs`:
 #   docker build --network host --build-arg SUITE=trixie -t cinit/base:trixie .
 # No registry is involved: every stage starts from the debootstrap rootfs that `make rootfs`
 # imported as cinit/rootfs:SUITE-ARCH, and apt inside uses the mirror written into that rootfs.
@@ -67,8 +67,8 @@ LABEL org.opencontainers.image.title="cinit/base" \
       org.opencontainers.image.base.name="${BASE_NAME}" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.vendor="cinit"
-# cinit-health: exit 0 once every enabled runit service is up and ready (README "Services:
-# readiness, order, health"); cheap enough to run every 10 s (it reads supervise/ files and
+# cinit-health: exit 0 once every enabled runit service is up and ready (docs/services.md:
+# readiness, order, health); cheap enough to run every 10 s (it reads supervise/ files and
 # runs only the probes the services declare).
 HEALTHCHECK --interval=10s --timeout=10s --start-period=30s --retries=3 CMD ["cinit-health"]
 CMD ["/sbin/my_init"]
