@@ -5,7 +5,8 @@
 # It builds noble, an Ubuntu suite: trixie's cached and no-cache builds are nightly.bats's (a
 # nightly, then one --no-cache on the unchanged archive that must give the same ID and push
 # nothing).
-# Cost (2 cores): one no-cache build, ~2 min; one build of a changed copy, from the cache.
+# Cost (2 cores): one no-cache build, ~2 min; one of the compat flavor, ~1 min; one build of a
+# changed copy, from the cache.
 load ../lib/common
 load ../lib/registry
 
@@ -91,6 +92,26 @@ layers_of() { docker image inspect -f '{{json .RootFS.Layers}}' "$1"; }
     [ "${output##* }" = "$db" ]
     registry_contents "$RT/reg2" > "$RT/after"
     diff "$RT/before" "$RT/after"
+}
+
+@test "the compat flavor: two builds on the same minimal image, one without any cache, give the same image ID and layers" {
+    local a b base
+    build cached
+    build compat-cached FLAVOR=compat BASE_IMAGE="$RT_IMAGE:cached"
+    build compat-nocache FLAVOR=compat BASE_IMAGE="$RT_IMAGE:cached" BUILD_FLAGS=--no-cache
+    # (its step ran again: buildah says "Using cache" for each one it did not)
+    run grep 'Using cache' "$SRC/build/image-$SUITE-compat-$RT_ARCH.log"
+    assert_failure
+    a=$(id_of "$RT_IMAGE:compat-cached")
+    b=$(id_of "$RT_IMAGE:compat-nocache")
+    echo "cached: $a $(layers_of "$RT_IMAGE:compat-cached")"
+    echo "no cache: $b $(layers_of "$RT_IMAGE:compat-nocache")"
+    [ "$a" = "$b" ]
+    [ "$(layers_of "$RT_IMAGE:compat-cached")" = "$(layers_of "$RT_IMAGE:compat-nocache")" ]
+    # one layer on the minimal image, whose layers it shares
+    base=$(layers_of "$RT_IMAGE:cached")
+    [[ $(layers_of "$RT_IMAGE:compat-cached") = "${base%]}",* ]]
+    [ "$(docker image inspect -f '{{.Created}}' "$RT_IMAGE:compat-cached")" = "$(docker image inspect -f '{{.Created}}' "$RT_IMAGE:cached")" ]
 }
 
 @test "one more file in image/ changes the image ID, and the change report names the file" {
