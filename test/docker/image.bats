@@ -204,15 +204,19 @@ has_proc() {
 }
 
 @test "zombies are reaped inside the container" {
-    # each subshell leaves an orphaned sleep behind, which PID 1 adopts and must reap
-    boot -- /sbin/my_init -- sh -c 'for i in 1 2 3 4 5; do (sleep 3 &); done; echo ready; exec tail -f /dev/null'
+    # each subshell leaves an orphaned sleep behind, which PID 1 adopts; they live until killed
+    # (a machine under load may take seconds to get to the first look: no sleep may end before)
+    boot -- /sbin/my_init -- sh -c 'for i in 1 2 3 4 5; do (sleep 1000 &); done; echo ready; exec tail -f /dev/null'
     wait_for 10 logs_have ready
     # count PATTERN: processes whose "comm/state ppid ..." (from /proc/PID/stat) match PATTERN
+    # (a process may be gone between the glob and the read)
     # shellcheck disable=SC2016
-    local count='n=0; for f in /proc/[0-9]*/stat; do read -r s < "$f" 2>/dev/null || continue
+    local count='n=0; for f in /proc/[0-9]*/stat; do read -r s 2>/dev/null < "$f" || continue
         c=${s#*\(}; c=${c%%\)*}; case "$c/${s##*) }" in $1) n=$((n+1));; esac; done; echo $n'
     run docker exec "$CID" sh -c "$count" count 'sleep/? 1 *'
     assert_output 5
+    # they end: PID 1 must reap each of them, no zombie stays
+    docker exec "$CID" sh -c 'for f in /proc/[0-9]*; do [ "$(cat "$f/comm" 2>/dev/null)" = sleep ] && kill "${f#/proc/}"; done; true'
     orphans_gone() { [ "$(docker exec "$CID" sh -c "$count" count 'sleep/? 1 *')" = 0 ]; }
     wait_for 10 orphans_gone
     run docker exec "$CID" sh -c "$count" count '*/Z *'
