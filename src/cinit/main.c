@@ -9,14 +9,15 @@
 #include "cinit.h"
 
 struct options opt;
+struct state cinit = {.tty_fd = -1};
 long kill_process_ms = 30000, kill_all_ms = 30000;
 const char *init_dir = "/etc/my_init.d";
 long wait_services_ms = -1;
 #define WAIT_SERVICES_DEFAULT_MS 60000
 
-static bool main_done(void) { return main_cmd.done; }
-static bool main_done_or_stop(void) { return main_cmd.done || stop_signal; }
-static bool runsvdir_done_or_stop(void) { return runsvdir.done || stop_signal; }
+static bool main_done(void) { return cinit.main_cmd.done; }
+static bool main_done_or_stop(void) { return cinit.main_cmd.done || cinit.stop_signal; }
+static bool runsvdir_done_or_stop(void) { return cinit.runsvdir.done || cinit.stop_signal; }
 
 static void usage(FILE *f)
 {
@@ -206,9 +207,9 @@ int main(int argc, char **argv)
         progname = "cinit";
     start_us = usec();
     setup_signals();
-    pid1 = getpid() == 1;
+    cinit.pid1 = getpid() == 1;
     /* outside a PID namespace, orphans of our subtree still come to us */
-    if (!pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+    if (!cinit.pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         warning("cannot become a child subreaper: %s", strerror(errno));
     cenv_warn = cenv_warning;
 
@@ -263,7 +264,7 @@ int main(int argc, char **argv)
     if (booted && !opt.skip_startup)
         booted = run_startup_files();
     debug("startup files done");
-    if (!booted && !stop_signal)
+    if (!booted && !cinit.stop_signal)
         status = 1;
 
     if (booted) {
@@ -279,43 +280,42 @@ int main(int argc, char **argv)
             }
         }
         if (booted && have_cmd && wait_services_ms >= 0 && !opt.skip_runit && root && !services_wait_ready(wait_services_ms) &&
-            !stop_signal) {
+            !cinit.stop_signal) {
             booted = false;
             status = 1;
         }
         if (!booted) {
             /* the services' boot error is said: shut down as for any failed boot */
-        } else if (have_cmd && !stop_signal) {
+        } else if (have_cmd && !cinit.stop_signal) {
             struct buf name = {0};
             join_argv(&name, cmd);
             info("Running %s...", buf_cstr(&name));
-            main_cmd.pid = spawn(cmd, true);
-            if (main_cmd.pid < 0) {
+            if (child_start(&cinit.main_cmd, cmd, &(struct spawn_how){.foreground = true, .out = -1}) < 0) {
                 status = 1;
             } else {
                 wait_until(main_done_or_stop, -1);
-                if (!main_cmd.done && !wait_until(main_done, now_ms() + kill_process_ms)) {
+                if (!cinit.main_cmd.done && !wait_until(main_done, now_ms() + kill_process_ms)) {
                     warning("%s did not stop within %ld ms: killing it", buf_cstr(&name), kill_process_ms);
                     signal_main(SIGKILL);
                     wait_until(main_done, -1);
                 }
                 take_terminal();
                 char desc[64];
-                info("%s %s.", buf_cstr(&name), describe_status(main_cmd.status, desc, sizeof desc));
-                status = exit_remapped(exit_code(main_cmd.status));
+                info("%s %s.", buf_cstr(&name), describe_status(cinit.main_cmd.status, desc, sizeof desc));
+                status = exit_remapped(exit_code(cinit.main_cmd.status));
             }
             buf_free(&name);
         } else if (!have_cmd) {
             wait_until(runsvdir_done_or_stop, -1);
-            if (!stop_signal) {
+            if (!cinit.stop_signal) {
                 char desc[64];
-                error("runsvdir %s by itself.", describe_status(runsvdir.status, desc, sizeof desc));
+                error("runsvdir %s by itself.", describe_status(cinit.runsvdir.status, desc, sizeof desc));
                 status = 1;
             }
         }
     }
-    if (stop_signal && !main_cmd.pid && have_cmd)
-        status = exit_remapped(128 + stop_signal); /* stopped before the main command could start */
+    if (cinit.stop_signal && !cinit.main_cmd.pid && have_cmd)
+        status = exit_remapped(128 + cinit.stop_signal); /* stopped before the main command could start */
     services_stop();
     if (services_exit_status >= 0)
         status = services_exit_status; /* a critical service ended the container */

@@ -84,6 +84,7 @@ bool services_prepare(bool waiting)
         s->name = names[i];
         s->pidfd = -1;
         s->next_look = -1;
+        s->pr.out_fd = s->pr.io.fd = -1;
         snprintf(s->dir, sizeof s->dir, "%s/%s", SERVICE_DIR, s->name);
         char path[PATH_MAX + 16], err[512];
         snprintf(path, sizeof path, "%s/depends", s->dir);
@@ -94,14 +95,14 @@ bool services_prepare(bool waiting)
             ok = false;
         }
         s->ndeps = runit_list_len(s->deps);
-        s->critical = runit_has_file(s->dir, "critical");
+        s->sm.critical = runit_has_file(s->dir, "critical");
         bool held;
         s->enabled = !runit_has_down(s->dir, &held) || held;
         if (!probe_for_service(s->dir, &s->probe, err, sizeof err)) {
             error("service %s: %s", s->name, err);
             ok = false;
         }
-        s->loud = s->ndeps || s->critical || runit_has_file(s->dir, "ready") || waiting;
+        s->loud = s->ndeps || s->sm.critical || runit_has_file(s->dir, "ready") || waiting;
         snprintf(path, sizeof path, "%s/%s", CINIT_NOTE_DIR, s->name);
         if (unlink(path) < 0 && errno != ENOENT) /* what an earlier boot noted is not true now */
             debug("cannot remove %s: %s", path, strerror(errno));
@@ -150,6 +151,16 @@ bool services_prepare(bool waiting)
     if (!svc_active)
         return true;
     clock_gettime(CLOCK_REALTIME, &svc_boot);
+    for (size_t i = 0; i < nsvcs; i++) {
+        struct svc_sm *m = &svcs[i].sm;
+        svc_init(m, false);
+        m->probe = svcs[i].probe.kind;
+        m->restart_n = restart_n;
+        m->restart_window_ms = restart_window_ms;
+        /* a status, or a record of critical.c, older than this boot is none of this one's */
+        m->boot_sec = m->run_sec = svc_boot.tv_sec;
+        m->boot_nsec = m->run_nsec = svc_boot.tv_nsec;
+    }
     /* held back until their dependencies are ready (see the top of this file) */
     for (size_t i = 0; i < nsvcs; i++) {
         struct svc *s = &svcs[i];
@@ -166,14 +177,13 @@ bool services_prepare(bool waiting)
                   s->ndeps > 1 ? "are" : "is", path, strerror(errno));
             return false;
         }
-        s->held = s->marker = true;
+        s->sm.state = SVC_HELD;
+        s->marker = true;
         debug("service %s held until its dependencies are ready", s->name);
     }
     for (size_t i = 0; i < nsvcs; i++) {
         struct svc *s = &svcs[i];
-        s->run_sec = svc_boot.tv_sec; /* a record older than this boot names no run of it */
-        s->run_nsec = svc_boot.tv_nsec;
-        if (s->critical)
+        if (s->sm.critical)
             finish_install(s);
     }
     return true;

@@ -11,7 +11,7 @@
 
 /* ---- /proc ---- */
 
-static bool no_children(void) { return !have_children; }
+static bool no_children(void) { return !loop_children(); }
 
 /* PID and parent PID (and command name) of one /proc entry. */
 static bool proc_stat(pid_t pid, pid_t *ppid, char *comm, size_t commlen)
@@ -75,7 +75,7 @@ size_t scan_proc(struct procent **out)
 /* Signal every remaining process: all of the namespace as PID 1, else our descendants. */
 static void signal_all(int sig)
 {
-    if (pid1) {
+    if (cinit.pid1) {
         if (kill(-1, sig) < 0 && errno != ESRCH)
             warning("kill(-1, %d): %s", sig, strerror(errno));
         return;
@@ -108,9 +108,7 @@ static void signal_all(int sig)
 
 void kill_all(void)
 {
-    if (have_children) /* else nobody has come since the wait that said so (spawn sets it) */
-        reap_all();
-    if (!have_children)
+    if (loop_children() && !reap_all()) /* else nobody has come since the wait that said so */
         return; /* as PID 1 every process left is a descendant, so none is left */
     info("Killing all processes...");
     signal_all(SIGTERM);
@@ -125,7 +123,7 @@ void kill_all(void)
 
 void shutdown_all(void)
 {
-    shutting_down = true;
+    cinit.shutting_down = true;
     debug("shutdown");
     /* The shutdown scripts frame the stop of the services (they drain or save what the
      * services hold), so --skip-runit skips them too, as it does in baseimage-docker's my_init. */
