@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <signal.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "cenv.h"
 #include "loop.h"
@@ -37,10 +38,13 @@ extern char **environ;
 /* ---- options (main.c) ---- */
 struct options {
     bool skip_startup, skip_runit, no_kill_all, quiet, verbose, insecure_key;
+    long kill_process_ms, kill_all_ms; /* KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT */
+    const char *init_dir;              /* ENV_INIT_DIRECTORY */
+    long wait_services_ms;             /* --wait-for-services: -1 no wait, 0 no time limit */
+    bool signal_group;                 /* --signal-process-group */
+    int parent_death_signal;           /* --parent-death-signal, 0: none */
 };
 extern struct options opt;
-extern long kill_process_ms, kill_all_ms;
-extern const char *init_dir;
 /* getenv for cinit's own variables (CINIT_*, KILL_*, ENV_INIT_DIRECTORY) only */
 const char *cinit_getenv(const char *name);
 
@@ -87,8 +91,6 @@ void join_argv(struct buf *b, char *const argv[]);
 void setup_signals(void);
 void find_terminal(void);
 void take_terminal(void);
-extern bool signal_group;       /* --signal-process-group */
-extern int parent_death_signal; /* --parent-death-signal, 0: none */
 int signal_parse(const char *s);
 const char *signal_name(int sig, char *out, size_t n);
 bool rewrite_parse(const char *spec);
@@ -116,10 +118,17 @@ void start_runit(void);
 void stop_runit(void);
 
 /* ---- services: readiness, order, critical ones (services.c) ---- */
-/* --wait-for-services / CINIT_WAIT_FOR_SERVICES: -1 no wait, 0 no time limit, else ms */
-extern long wait_services_ms;
-/* the status cinit exits with because a critical service ended, or -1 */
-extern int services_exit_status;
+/* the services as cinit follows them (what each is: services.h) */
+struct svc;
+struct services {
+    struct svc *list;
+    size_t n;
+    bool active;                       /* some service is followed at all */
+    long restart_n, restart_window_ms; /* CINIT_RESTART_LIMIT */
+    struct timespec boot;              /* a status older than this is left from an earlier boot */
+    int exit_status;                   /* what cinit exits with because a critical service ended, or -1 */
+};
+extern struct services services;
 /* CINIT_RESTART_LIMIT, checked with the other variables (exit 2 if malformed). */
 void services_env(void);
 /* Before runsvdir: read the services, check their depends (false: a boot error, said), hold

@@ -208,13 +208,13 @@ void critical_end(struct svc *s, int st)
 {
     char d[64];
     s->next_look = -1;
-    if (services_exit_status >= 0)
+    if (services.exit_status >= 0)
         return; /* another one ended the container first */
     if (st >= 0) {
-        services_exit_status = exit_code(st);
+        services.exit_status = exit_code(st);
         error("critical service %s %s: stopping the container.", s->name, describe_status(st, d, sizeof d));
     } else {
-        services_exit_status = 1;
+        services.exit_status = 1;
         error("critical service %s exited (its status is unknown: no ./finish of cinit's could record it and Linux "
               "did not keep it; see cinit(8)): stopping the container.", s->name);
     }

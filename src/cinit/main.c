@@ -8,11 +8,8 @@
 
 #include "cinit.h"
 
-struct options opt;
+struct options opt = {.kill_process_ms = 30000, .kill_all_ms = 30000, .init_dir = "/etc/my_init.d", .wait_services_ms = -1};
 struct state cinit = {.tty_fd = -1};
-long kill_process_ms = 30000, kill_all_ms = 30000;
-const char *init_dir = "/etc/my_init.d";
-long wait_services_ms = -1;
 #define WAIT_SERVICES_DEFAULT_MS 60000
 
 static bool main_done(void) { return cinit.main_cmd.done; }
@@ -105,11 +102,11 @@ static void signal_option(const char *opt_name, const char *what, const char *v)
         int sig = signal_parse(v);
         if (sig < 0 || sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD)
             usage_error("%s: '%s' is not a signal cinit can act on (a name or number; not KILL, STOP or CHLD)", what, v);
-        parent_death_signal = sig;
+        opt.parent_death_signal = sig;
     } else if (strcmp(opt_name, "signal-process-group") == 0) {
         if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
             usage_error("%s: '%s' is not 1 or 0", what, v);
-        signal_group = strcmp(v, "1") == 0;
+        opt.signal_group = strcmp(v, "1") == 0;
     }
 }
 
@@ -168,15 +165,15 @@ static int parse_args(int argc, char **argv)
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
             opt.verbose = true;
         else if (strcmp(a, "--wait-for-services") == 0)
-            wait_services_ms = WAIT_SERVICES_DEFAULT_MS;
+            opt.wait_services_ms = WAIT_SERVICES_DEFAULT_MS;
         else if (strncmp(a, "--wait-for-services=", 20) == 0) {
-            if (!parse_seconds_ms(a + 20, MAX_TIMEOUT_S, &wait_services_ms)) {
+            if (!parse_seconds_ms(a + 20, MAX_TIMEOUT_S, &opt.wait_services_ms)) {
                 fprintf(stderr, "%s: --wait-for-services: '%s' is not a number of seconds (0 to %ld)\n", progname, a + 20, MAX_TIMEOUT_S);
                 exit(2);
             }
         }
         else if (strcmp(a, "--signal-process-group") == 0)
-            signal_group = true;
+            opt.signal_group = true;
         else if (a[1] == '-' && (v = opt_value(argc, argv, &i, "rewrite-signal")))
             signal_option("rewrite-signal", a, v);
         else if (a[1] == '-' && (v = opt_value(argc, argv, &i, "remap-exit")))
@@ -218,21 +215,21 @@ int main(int argc, char **argv)
     int first = parse_args(argc, argv);
     char **cmd = argv + first;
     bool have_cmd = first < argc;
-    timeout_env("KILL_PROCESS_TIMEOUT", &kill_process_ms);
-    timeout_env("KILL_ALL_PROCESSES_TIMEOUT", &kill_all_ms);
+    timeout_env("KILL_PROCESS_TIMEOUT", &opt.kill_process_ms);
+    timeout_env("KILL_ALL_PROCESSES_TIMEOUT", &opt.kill_all_ms);
     services_env();
     const char *w = cinit_getenv("CINIT_WAIT_FOR_SERVICES");
-    if (wait_services_ms < 0 && w && *w)
-        timeout_env("CINIT_WAIT_FOR_SERVICES", &wait_services_ms);
+    if (opt.wait_services_ms < 0 && w && *w)
+        timeout_env("CINIT_WAIT_FOR_SERVICES", &opt.wait_services_ms);
     const char *d = cinit_getenv("ENV_INIT_DIRECTORY");
     if (d && *d)
-        init_dir = d;
-    if (parent_death_signal) {
+        opt.init_dir = d;
+    if (opt.parent_death_signal) {
         pid_t parent = getppid();
-        if (prctl(PR_SET_PDEATHSIG, parent_death_signal) < 0)
+        if (prctl(PR_SET_PDEATHSIG, opt.parent_death_signal) < 0)
             warning("--parent-death-signal: %s", strerror(errno));
         else if (getppid() != parent) /* it died before the prctl */
-            (void)kill(getpid(), parent_death_signal);
+            (void)kill(getpid(), opt.parent_death_signal);
     }
     find_terminal();
     if (opt.skip_runit && !have_cmd) {
@@ -271,7 +268,7 @@ int main(int argc, char **argv)
         if (!opt.skip_runit) {
             if (!root) {
                 warning("not running as root: not starting runit services");
-            } else if (!services_prepare(wait_services_ms >= 0 && have_cmd)) {
+            } else if (!services_prepare(opt.wait_services_ms >= 0 && have_cmd)) {
                 booted = false;
                 status = 1;
             } else {
@@ -279,7 +276,7 @@ int main(int argc, char **argv)
                 services_start();
             }
         }
-        if (booted && have_cmd && wait_services_ms >= 0 && !opt.skip_runit && root && !services_wait_ready(wait_services_ms) &&
+        if (booted && have_cmd && opt.wait_services_ms >= 0 && !opt.skip_runit && root && !services_wait_ready(opt.wait_services_ms) &&
             !cinit.stop_signal) {
             booted = false;
             status = 1;
@@ -294,8 +291,8 @@ int main(int argc, char **argv)
                 status = 1;
             } else {
                 wait_until(main_done_or_stop, -1);
-                if (!cinit.main_cmd.done && !wait_until(main_done, now_ms() + kill_process_ms)) {
-                    warning("%s did not stop within %ld ms: killing it", buf_cstr(&name), kill_process_ms);
+                if (!cinit.main_cmd.done && !wait_until(main_done, now_ms() + opt.kill_process_ms)) {
+                    warning("%s did not stop within %ld ms: killing it", buf_cstr(&name), opt.kill_process_ms);
                     signal_main(SIGKILL);
                     wait_until(main_done, -1);
                 }
@@ -317,8 +314,8 @@ int main(int argc, char **argv)
     if (cinit.stop_signal && !cinit.main_cmd.pid && have_cmd)
         status = exit_remapped(128 + cinit.stop_signal); /* stopped before the main command could start */
     services_stop();
-    if (services_exit_status >= 0)
-        status = services_exit_status; /* a critical service ended the container */
+    if (services.exit_status >= 0)
+        status = services.exit_status; /* a critical service ended the container */
 
     shutdown_all();
     debug("exit %d", status);

@@ -31,11 +31,7 @@
 
 #define REPORT_EVERY_MS 5000
 
-struct svc *svcs;
-size_t nsvcs;
-bool svc_active;
-long restart_n, restart_window_ms;
-struct timespec svc_boot;
+struct services services = {.exit_status = -1};
 static int ifd = -1;
 static bool unwatched; /* a polled service's supervise dir is not watched yet */
 static long poll_backoff = SVC_BACKOFF_MIN_MS, look_backoff = SVC_BACKOFF_MIN_MS;
@@ -45,7 +41,6 @@ static void tick_once(void);
 static void tick_due(void *arg);
 static struct loop_timer tick_timer = {.fn = tick_due};
 
-int services_exit_status = -1;
 
 /* Which service each inotify watch belongs to (index + 1, 0: none), and whether it is the
  * parent dir of some dangling supervise link (PARENT; a dir many services may share). The kernel
@@ -88,7 +83,7 @@ static size_t wd_bits(int wd) { return wd < 0 || (size_t)wd >= nwd ? 0 : wd_svc[
 static struct svc *wd_find(int wd)
 {
     size_t i = wd_bits(wd) & ~PARENT;
-    return i ? &svcs[i - 1] : NULL;
+    return i ? &services.list[i - 1] : NULL;
 }
 
 /* supervise/ of s is a link whose target is not there yet (the image links it into /run,
@@ -143,16 +138,16 @@ static void watch_one(struct svc *s, bool from_event)
     }
     s->watched = true;
     s->dirty = true; /* runsv may have written its status before the watch was there */
-    wd_note(wd, (size_t)(s - svcs) + 1);
+    wd_note(wd, (size_t)(s - services.list) + 1);
 }
 
 /* only_polled: the poll's turn, for the services no watch speaks for */
 static void watch_all(bool only_polled)
 {
     unwatched = false;
-    for (size_t i = 0; i < nsvcs; i++)
-        if (!only_polled || svcs[i].polled)
-            watch_one(&svcs[i], false);
+    for (size_t i = 0; i < services.n; i++)
+        if (!only_polled || services.list[i].polled)
+            watch_one(&services.list[i], false);
     if (!unwatched)
         next_poll = -1;
     else if (next_poll < 0)
@@ -174,9 +169,9 @@ static void note(const struct svc *s, const char *text)
 /* a dir named NAME appeared where supervise links point: the services waiting for it */
 static void link_target_made(const char *name)
 {
-    for (size_t i = 0; i < nsvcs; i++)
-        if (!svcs[i].watched && svcs[i].link_base[0] && strcmp(svcs[i].link_base, name) == 0)
-            watch_one(&svcs[i], true);
+    for (size_t i = 0; i < services.n; i++)
+        if (!services.list[i].watched && services.list[i].link_base[0] && strcmp(services.list[i].link_base, name) == 0)
+            watch_one(&services.list[i], true);
 }
 
 static void events(void *arg, short revents)
@@ -225,7 +220,7 @@ static void events_then_tick(void *arg, short revents)
 
 void services_start(void)
 {
-    if (!svc_active)
+    if (!services.active)
         return;
     ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (ifd < 0) {
@@ -233,9 +228,9 @@ void services_start(void)
         unwatched = true;
     } else {
         /* the service dirs themselves, for their supervise dir to appear */
-        for (size_t i = 0; i < nsvcs; i++) {
-            int wd = inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO);
-            svcs[i].polled = wd < 0; /* a dangling link: nothing will say when it comes */
+        for (size_t i = 0; i < services.n; i++) {
+            int wd = inotify_add_watch(ifd, services.list[i].dir, IN_CREATE | IN_MOVED_TO);
+            services.list[i].polled = wd < 0; /* a dangling link: nothing will say when it comes */
             wd_note(wd, i + 1);
         }
         watch_all(false);
@@ -243,8 +238,8 @@ void services_start(void)
             unwatched = true;
     }
     long long now = now_ms();
-    for (size_t i = 0; i < nsvcs; i++)
-        svcs[i].sm.run_since = now;
+    for (size_t i = 0; i < services.n; i++)
+        services.list[i].sm.run_since = now;
     if (unwatched)
         next_poll = now;
     loop_timer_at(&tick_timer, now);
@@ -253,7 +248,7 @@ void services_start(void)
 static bool deps_ready(const struct svc *s)
 {
     for (size_t k = 0; k < s->ndeps; k++)
-        if (svcs[s->dep[k]].sm.state != SVC_READY)
+        if (services.list[s->dep[k]].sm.state != SVC_READY)
             return false;
     return true;
 }
@@ -271,8 +266,8 @@ static void feed(struct svc *s, const struct svc_event *ev, long long now)
  * read its control fifo yet stays held: its supervise dir's next event brings cinit back. */
 static void release_ready(void)
 {
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *d = &svcs[i];
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *d = &services.list[i];
         if (d->sm.state != SVC_HELD || !deps_ready(d))
             continue;
         if (runit_control(d->dir, 'u') < 0) {
@@ -296,8 +291,8 @@ static void said_ready(struct svc *s, long long now)
 static void gave_up(struct svc *s)
 {
     char text[256];
-    snprintf(text, sizeof text, "restarted %ld times in %.3g s (CINIT_RESTART_LIMIT=%ld/%.3g): left down\n", restart_n,
-             (double)restart_window_ms / 1000, restart_n, (double)restart_window_ms / 1000);
+    snprintf(text, sizeof text, "restarted %ld times in %.3g s (CINIT_RESTART_LIMIT=%ld/%.3g): left down\n", services.restart_n,
+             (double)services.restart_window_ms / 1000, services.restart_n, (double)services.restart_window_ms / 1000);
     error("service %s %.*s", s->name, (int)strlen(text) - 1, text);
     note(s, text);
 }
@@ -331,8 +326,8 @@ static void act(struct svc *s, unsigned todo, const struct runit_status *st, lon
         critical_learn(s, st, now); /* its answer comes back through service_exit_known */
     if (todo & SVC_DO_CRITICAL) {
         critical_end(s, s->sm.exit_status);
-        for (size_t i = 0; i < nsvcs; i++) /* nothing else ends unasked from now on */
-            feed(&svcs[i], &(struct svc_event){.kind = SVC_EV_STOPPING}, now);
+        for (size_t i = 0; i < services.n; i++) /* nothing else ends unasked from now on */
+            feed(&services.list[i], &(struct svc_event){.kind = SVC_EV_STOPPING}, now);
     }
     if (todo & SVC_DO_PROBE)
         service_probe_start(s, now);
@@ -410,7 +405,7 @@ static void tick(void)
 static void tick_once(void)
 {
     loop_timer_stop(&tick_timer);
-    if (!svc_active || cinit.shutting_down)
+    if (!services.active || cinit.shutting_down)
         return;
     long long now = now_ms();
     bool poll_due = unwatched && next_poll >= 0 && now >= next_poll;
@@ -424,8 +419,8 @@ static void tick_once(void)
      * speaks for: each look is an open and a read */
     bool all = all_dirty || ifd < 0, again = false;
     all_dirty = false;
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
         bool due = s->next_look >= 0 && now >= s->next_look;
         if (!all && !s->dirty && !due && !(poll_due && s->polled && !s->watched))
             continue;
@@ -444,8 +439,8 @@ static void tick_once(void)
         look_backoff = look_backoff * 2 > SVC_BACKOFF_MAX_MS ? SVC_BACKOFF_MAX_MS : look_backoff * 2;
         next = next < 0 || at < next ? at : next;
     }
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
         if (s->sm.state == SVC_STARTING && s->sm.next_probe >= 0 && now >= s->sm.next_probe)
             begin_probe(s, now);
         if (s->sm.state == SVC_STARTING && s->sm.next_probe >= 0 && (next < 0 || s->sm.next_probe < next))
@@ -467,22 +462,22 @@ static bool all_ready_or_stop(void)
 {
     if (cinit.stop_signal)
         return true;
-    for (size_t i = 0; i < nsvcs; i++)
-        if (svcs[i].enabled && svcs[i].sm.state != SVC_READY)
+    for (size_t i = 0; i < services.n; i++)
+        if (services.list[i].enabled && services.list[i].sm.state != SVC_READY)
             return false;
     return true;
 }
 
 bool services_wait_ready(long timeout_ms)
 {
-    if (!svc_active || cinit.stop_signal)
+    if (!services.active || cinit.stop_signal)
         return !cinit.stop_signal;
     struct buf b = {0};
     size_t n = 0;
     tick();
-    for (size_t i = 0; i < nsvcs; i++)
-        if (svcs[i].enabled && svcs[i].sm.state != SVC_READY)
-            buf_addf(&b, "%s%s", n++ ? ", " : "", svcs[i].name);
+    for (size_t i = 0; i < services.n; i++)
+        if (services.list[i].enabled && services.list[i].sm.state != SVC_READY)
+            buf_addf(&b, "%s%s", n++ ? ", " : "", services.list[i].name);
     long long start = now_ms();
     if (n) {
         if (timeout_ms)
@@ -500,8 +495,8 @@ bool services_wait_ready(long timeout_ms)
             info("All services are ready (%.2f s).", (double)(now_ms() - start) / 1000);
         return true;
     }
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
         if (!s->enabled || s->sm.state == SVC_READY)
             continue;
         char last[256] = "";
@@ -519,15 +514,15 @@ bool services_wait_ready(long timeout_ms)
 
 void services_stop(void)
 {
-    if (!svc_active)
+    if (!services.active)
         return;
-    svc_active = false;
+    services.active = false;
     loop_timer_stop(&tick_timer);
     if (ifd >= 0)
         loop_unwatch(ifd);
     /* the inotify instance stays open (close-on-exec): closing it costs a grace period */
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
         service_probe_cancel(s);
         finish_remove(s);
         if (s->marker) {

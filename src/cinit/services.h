@@ -56,11 +56,6 @@ struct svc {
     char why[512];
 };
 
-extern struct svc *svcs;
-extern size_t nsvcs;
-extern bool svc_active;                /* some service is followed at all */
-extern long restart_n, restart_window_ms; /* CINIT_RESTART_LIMIT */
-extern struct timespec svc_boot;       /* a status older than this is left from an earlier boot */
 
 /* service_probe.c: one probe of s (its kind not PROBE_UP/NOW), its result to service_probed */
 void service_probe_start(struct svc *s, long long now);

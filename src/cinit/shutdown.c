@@ -108,14 +108,16 @@ static void signal_all(int sig)
 
 void kill_all(void)
 {
-    if (loop_children() && !reap_all()) /* else nobody has come since the wait that said so */
-        return; /* as PID 1 every process left is a descendant, so none is left */
+    /* no child at the last reap: nobody has come since (a spawn says so); as PID 1 every process
+     * left is a descendant, so none is left */
+    if (!loop_children() || !reap_all())
+        return;
     info("Killing all processes...");
     signal_all(SIGTERM);
     signal_all(SIGCONT); /* a stopped process only sees its TERM once it runs again */
-    if (wait_until(no_children, now_ms() + kill_all_ms))
+    if (wait_until(no_children, now_ms() + opt.kill_all_ms))
         return;
-    warning("processes still running after %ld ms: killing them", kill_all_ms);
+    warning("processes still running after %ld ms: killing them", opt.kill_all_ms);
     signal_all(SIGKILL);
     if (!wait_until(no_children, now_ms() + 5000))
         warning("some processes could not be killed; exiting anyway");

@@ -17,8 +17,6 @@
 #include "loop.h"
 #include "signame.h"
 
-bool signal_group;
-int parent_death_signal;
 static int rewrite[NSIG]; /* 0: as received; -1: dropped; else the signal it becomes */
 static bool remap[256];
 
@@ -119,7 +117,7 @@ void signal_main(int sig)
 {
     if (!running(&cinit.main_cmd))
         return;
-    pid_t to = signal_group ? -cinit.main_cmd.pid : cinit.main_cmd.pid;
+    pid_t to = opt.signal_group ? -cinit.main_cmd.pid : cinit.main_cmd.pid;
     if (kill(to, sig) < 0 && errno != ESRCH) {
         char n[32];
         warning("cannot send %s to %s %ld: %s", signal_name(sig, n, sizeof n),

@@ -177,7 +177,7 @@ static void free_list(char **l)
 
 bool run_startup_files(void)
 {
-    char **l = list_scripts(init_dir);
+    char **l = list_scripts(opt.init_dir);
     bool ok = true;
     for (char **p = l; *p && ok && !cinit.stop_signal; p++) {
         info("Running %s...", *p);
