@@ -407,3 +407,39 @@ echo still starting; sleep 30 & echo $! >> /run/bg; exec sleep 30'
     assert_output --partial 'service db is not ready after 10 s: file:/run/db-ready: No such file or directory'
     refute_output --partial main-ran
 }
+
+# CPU time (clock ticks, user + system) that process $1 has used
+cpu_ticks() {
+    local st
+    st=$(cat "/proc/$1/stat") || return 1
+    st=${st##*) }
+    # shellcheck disable=SC2086 # the fields of /proc/PID/stat after the command name
+    set -- $st
+    echo $((${12} + ${13}))
+}
+
+@test "a starting service whose supervise dir goes does not make PID 1 spin: its probe waits its turn" {
+    local port p before after
+    port=$("$LISTEN" free)
+    add_service web 'exec sleep 1000'
+    echo "tcp:$port" > "$ETC/service/web/ready"
+    add_service app 'exec sleep 1000'
+    echo web > "$ETC/service/app/depends"
+    cinit_start -- sleep 1000
+    wait_until 20 grep -q 'Service web is not ready yet' "$T/out"
+    rm -rf "$ETC/service/web/supervise"
+    p=$(ns_pid1)
+    sleep 0.5
+    before=$(cpu_ticks "$p")
+    sleep 2
+    after=$(cpu_ticks "$p")
+    echo "# PID 1: $((after - before)) ticks in 2 s" >&3
+    # a probe every 100 ms costs next to nothing; a loop that never sleeps, the whole 2 s
+    [ $((after - before)) -lt 20 ] || {
+        echo "PID 1 used $((after - before)) ticks in 2 s" >&2
+        false
+    }
+    cinit_kill TERM
+    cinit_wait 20
+    assert_equal "$status" 143
+}

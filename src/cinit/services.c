@@ -363,7 +363,15 @@ static void look(struct svc *s, long long now)
 static void begin_probe(struct svc *s, long long now)
 {
     struct runit_status st;
-    if (runit_read_status(s->dir, &st) < 0 || st.state != RUNIT_RUN || st.pid != s->sm.pid) {
+    if (runit_read_status(s->dir, &st) < 0) {
+        /* its supervise dir went (replaced, removed): a failed try, so that the next waits its
+         * turn instead of coming back at once, and again */
+        char why[300];
+        snprintf(why, sizeof why, "cannot read its supervise/status: %s", strerror(errno));
+        service_probed(s, false, why);
+        return;
+    }
+    if (st.state != RUNIT_RUN || st.pid != s->sm.pid) {
         look(s, now);
         return;
     }
