@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Services: readiness probes, start order (depends), the main command that waits for them,
-# critical services, the restart limit, and cinit-health. Services live in the private /etc of
-# common.bash; the sandbox shares the host's network, so TCP tests pick a free port.
+# critical services, the restart limit, cinit-health, and probes that never hold PID 1 up.
+# Services live in the private /etc of common.bash; the sandbox shares the host's network, so
+# TCP tests pick a free port.
 # Single-quoted scripts expand in the sandbox; each test runs in its own subshell, so that its
 # run's $output and $lines are meant to be local.
 # shellcheck disable=SC2016,SC2030,SC2031
@@ -303,4 +304,142 @@ print(d["healthy"], s["web"]["state"], s["web"]["probe"].startswith("tcp:"), s["
     run "$BIN/cinit-health" --dir /nonexistent
     assert_failure 1
     assert_output --partial 'cannot read /nonexistent'
+}
+
+# ---- PID 1 never waits on a service: checks and probes run off its path (children the loop
+# reaps, sockets it watches), so that while any number of them hang, every signal is forwarded
+# and every orphan reaped at once. Bounds are generous (the suites share the machine): what
+# they tell apart is "at once" from "after a check's 1 s timeout, times ten".
+
+num() { kill -l "$1"; }
+
+# ten services whose ./check hangs, five whose http probe and five whose tcp probe hang (a
+# server that accepts nothing: its backlog full, a connect waits; else the request is never
+# answered); app depends on them all, so that cinit says why each is not ready
+hanging_services() {
+    local i port
+    port=$("$LISTEN" free)
+    add_service mute "exec $HELPER mute $port"
+    add_service app 'exec sleep 1000'
+    for i in $(seq 10); do
+        add_service "check$i" 'exec sleep 1000'
+        script "$ETC/service/check$i/check" 'exec sleep 30'
+        echo "check$i" >> "$ETC/service/app/depends"
+    done
+    for i in $(seq 5); do
+        add_service "http$i" 'exec sleep 1000'
+        echo "http://127.0.0.1:$port/" > "$ETC/service/http$i/ready"
+        add_service "tcp$i" 'exec sleep 1000'
+        echo "tcp:$port" > "$ETC/service/tcp$i/ready"
+        printf 'http%s\ntcp%s\n' "$i" "$i" >> "$ETC/service/app/depends"
+    done
+}
+
+# zombies among the children of the namespace's PID 1
+zombies() {
+    local p c n=0
+    p=$(ns_pid1) || return 1
+    # shellcheck disable=SC2013 # a list of numbers
+    for c in $(cat /proc/"$p"/task/*/children 2> /dev/null); do
+        [ "$(cut -d' ' -f3 "/proc/$c/stat" 2> /dev/null)" != Z ] || n=$((n + 1))
+    done
+    echo $n
+}
+
+@test "while ten checks and ten network probes hang, PID 1 forwards every signal and reaps every orphan at once" {
+    hanging_services
+    add_service orphans "while :; do $HELPER orphans 50; sleep 1; done"
+    cinit_start -- "$HELPER" record "$T"
+    wait_file "$T/ready"
+    # the checks and probes are under way (cinit says which are not ready)
+    wait_until 20 grep -q 'Service check10 is not ready yet (./check timed out after 1000 ms' "$T/out"
+    wait_until 20 grep -q 'Service http5 is not ready yet' "$T/out"
+    local p i t0 worst=0 took
+    p=$(ns_pid1)
+    for i in $(seq 20); do
+        t0=$(now_ms)
+        kill -USR1 "$p"
+        wait_until 2 eval '[ "$(grep -cx "$(num USR1)" "$T/got")" -ge '"$i"' ]' || {
+            echo "signal $i not forwarded within 2 s" >&2
+            false
+        }
+        took=$(($(now_ms) - t0))
+        [ "$took" -le "$worst" ] || worst=$took
+        # no orphan is left a zombie for long: each is reaped as it comes
+        wait_until 1 eval '[ "$(zombies)" = 0 ]' || {
+            echo "zombies left: $(zombies)" >&2
+            false
+        }
+        sleep 0.1
+    done
+    echo "# worst signal latency: $worst ms" >&3
+    # and the main command's end still stops everything in order
+    echo 0 > "$T/stop"
+    cinit_wait 30
+    assert_equal "$status" 0
+    assert_output --partial 'Shutting down runit daemon'
+}
+
+@test "a check that hangs is killed at its 1 s deadline with what it started, and says so" {
+    add_service web 'exec sleep 1000'
+    # two tries hang, each leaving a sleep in the background; the third passes
+    script "$ETC/service/web/check" '[ "$(wc -l < /run/bg 2> /dev/null)" -ge 2 ] && exit 0
+echo still starting; sleep 30 & echo $! >> /run/bg; exec sleep 30'
+    run cinit -v --wait-for-services=20 -- sh -c 'for p in $(cat /run/bg); do kill -0 $p 2> /dev/null && echo "$p alive"; done; echo main-ran'
+    assert_success
+    assert_output --partial 'Service web is not ready yet (./check timed out after 1000 ms: still starting).'
+    assert_line main-ran
+    refute_line --regexp '^[0-9]+ alive$'
+}
+
+@test "an http probe answered late, a refused one, and a file probe: each says why it is not ready" {
+    local port
+    port=$("$LISTEN" free)
+    add_service slow "exec $LISTEN serve $port 2"
+    add_service web 'exec sleep 1000'
+    echo "http://127.0.0.1:$port/health" > "$ETC/service/web/ready"
+    add_service db 'exec sleep 1000'
+    echo 'file:/run/db-ready' > "$ETC/service/db/ready"
+    run cinit --wait-for-services=10 -- sh -c 'echo main-ran'
+    assert_failure 1
+    assert_output --partial 'Service web is not ready yet (http://127.0.0.1:'"$port"'/health: Connection refused)'
+    assert_output --partial 'Service web is ready'
+    assert_output --partial 'service db is not ready after 10 s: file:/run/db-ready: No such file or directory'
+    refute_output --partial main-ran
+}
+
+# CPU time (clock ticks, user + system) that process $1 has used
+cpu_ticks() {
+    local st
+    st=$(cat "/proc/$1/stat") || return 1
+    st=${st##*) }
+    # shellcheck disable=SC2086 # the fields of /proc/PID/stat after the command name
+    set -- $st
+    echo $((${12} + ${13}))
+}
+
+@test "a starting service whose supervise dir goes does not make PID 1 spin: its probe waits its turn" {
+    local port p before after
+    port=$("$LISTEN" free)
+    add_service web 'exec sleep 1000'
+    echo "tcp:$port" > "$ETC/service/web/ready"
+    add_service app 'exec sleep 1000'
+    echo web > "$ETC/service/app/depends"
+    cinit_start -- sleep 1000
+    wait_until 20 grep -q 'Service web is not ready yet' "$T/out"
+    rm -rf "$ETC/service/web/supervise"
+    p=$(ns_pid1)
+    sleep 0.5
+    before=$(cpu_ticks "$p")
+    sleep 2
+    after=$(cpu_ticks "$p")
+    echo "# PID 1: $((after - before)) ticks in 2 s" >&3
+    # a probe every 100 ms costs next to nothing; a loop that never sleeps, the whole 2 s
+    [ $((after - before)) -lt 20 ] || {
+        echo "PID 1 used $((after - before)) ticks in 2 s" >&2
+        false
+    }
+    cinit_kill TERM
+    cinit_wait 20
+    assert_equal "$status" 143
 }

@@ -286,6 +286,17 @@ teardown() { cinit_teardown; }
     assert_file_exists "$T/cleaned"
 }
 
+@test "with no process left at the end, cinit kills nothing and says nothing of it" {
+    run cinit --skip-runit -- true
+    assert_success
+    refute_output --partial "*** Killing all processes"
+    add_service quick 'exec sleep 1000'
+    run cinit -- true
+    assert_success
+    assert_output --partial 'Shutting down runit daemon'
+    refute_output --partial "*** Killing all processes"
+}
+
 @test "--no-kill-all-on-exit: orphans are not signalled" {
     run cinit --no-kill-all-on-exit --skip-runit -- sh -c '
         (trap "echo cleaned > \"$1/cleaned\"; exit 0" TERM

@@ -19,8 +19,10 @@
 #include <stdbool.h>
 #include <signal.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "cenv.h"
+#include "loop.h"
 #include "util.h"
 
 #define SERVICE_DIR "/etc/service"
@@ -36,10 +38,13 @@ extern char **environ;
 /* ---- options (main.c) ---- */
 struct options {
     bool skip_startup, skip_runit, no_kill_all, quiet, verbose, insecure_key;
+    long kill_process_ms, kill_all_ms; /* KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT */
+    const char *init_dir;              /* ENV_INIT_DIRECTORY */
+    long wait_services_ms;             /* --wait-for-services: -1 no wait, 0 no time limit */
+    bool signal_group;                 /* --signal-process-group */
+    int parent_death_signal;           /* --parent-death-signal, 0: none */
 };
 extern struct options opt;
-extern long kill_process_ms, kill_all_ms;
-extern const char *init_dir;
 /* getenv for cinit's own variables (CINIT_*, KILL_*, ENV_INIT_DIRECTORY) only */
 const char *cinit_getenv(const char *name);
 
@@ -53,43 +58,39 @@ const char *describe_status(int st, char *out, size_t n);
 int exit_code(int st);
 long long usec(void);
 extern long long start_us;
-long now_ms(void);
+long long now_ms(void);
 
-/* ---- the loop, children and signals (loop.c) ---- */
+/* ---- what the parts share while cinit runs (main.c owns it) ---- */
 
-/* the processes cinit waits for by name */
+/* a process cinit waits for by name */
 struct child {
     pid_t pid;
     bool done;
     int status;
+    bool stopped; /* (job control) */
 };
-extern struct child main_cmd, runsvdir, script;
-extern bool main_stopped;   /* the main command is stopped (job control) */
-extern int tty_fd;          /* the terminal the main command gets, or -1 */
-extern bool pid1;
-extern bool have_children;
-/* one more fd for the loop to wait on, and what to do when it is readable */
-extern int extra_fd;
-extern void (*extra_ready)(void);
+struct state {
+    struct child main_cmd, runsvdir, script;
+    int tty_fd;         /* the terminal the main command gets, or -1 */
+    bool pid1;
+    int stop_signal;    /* the first TERM/INT/QUIT */
+    bool shutting_down; /* past the point where stop signals change anything */
+};
+extern struct state cinit;
 
-extern int stop_signal;     /* the first TERM/INT/QUIT */
-extern bool shutting_down;  /* past the point where stop signals change anything */
+/* ---- children (loop.c, with the loop of loop.h) ---- */
+struct spawn_how;
+/* spawn_with, and c follows it (done, status; stopped with how->foreground) */
+pid_t child_start(struct child *c, char *const argv[], const struct spawn_how *how);
+bool running(const struct child *c);
+void forward(const struct child *c, int sig);
+void join_argv(struct buf *b, char *const argv[]);
 
+/* ---- signals (signals.c) ---- */
+/* Before anything else: every signal to one signalfd, the loop's. */
 void setup_signals(void);
 void find_terminal(void);
 void take_terminal(void);
-void reap_all(void);
-bool running(const struct child *c);
-void forward(const struct child *c, int sig);
-/* Run the loop until cond() holds or the deadline (now_ms() clock, -1: none) passes. */
-bool wait_until(bool (*cond)(void), long deadline);
-void join_argv(struct buf *b, char *const argv[]);
-/* fork + exec with the container environment, default dispositions and an empty mask. */
-pid_t spawn(char *const argv[], bool foreground);
-
-/* ---- signals (signals.c) ---- */
-extern bool signal_group;       /* --signal-process-group */
-extern int parent_death_signal; /* --parent-death-signal, 0: none */
 int signal_parse(const char *s);
 const char *signal_name(int sig, char *out, size_t n);
 bool rewrite_parse(const char *spec);
@@ -115,15 +116,19 @@ void run_shutdown_scripts(const char *dir);
 void for_each_service(const char *sub, char cmd);
 void start_runit(void);
 void stop_runit(void);
-/* a child is gone: no longer wait for it as a runsv (only while nwatch, the runsvs waited for) */
-extern size_t nwatch;
-void runit_reaped(pid_t pid);
 
 /* ---- services: readiness, order, critical ones (services.c) ---- */
-/* --wait-for-services / CINIT_WAIT_FOR_SERVICES: -1 no wait, 0 no time limit, else ms */
-extern long wait_services_ms;
-/* the status cinit exits with because a critical service ended, or -1 */
-extern int services_exit_status;
+/* the services as cinit follows them (what each is: services.h) */
+struct svc;
+struct services {
+    struct svc *list;
+    size_t n;
+    bool active;                       /* some service is followed at all */
+    long restart_n, restart_window_ms; /* CINIT_RESTART_LIMIT */
+    struct timespec boot;              /* a status older than this is left from an earlier boot */
+    int exit_status;                   /* what cinit exits with because a critical service ended, or -1 */
+};
+extern struct services services;
 /* CINIT_RESTART_LIMIT, checked with the other variables (exit 2 if malformed). */
 void services_env(void);
 /* Before runsvdir: read the services, check their depends (false: a boot error, said), hold
@@ -131,9 +136,6 @@ void services_env(void);
 bool services_prepare(bool waiting);
 /* Once runsvdir runs: follow the services (inotify on their supervise dirs). */
 void services_start(void);
-/* Called by wait_until at each wake-up: does what is due, returns when it next needs to run
- * (now_ms() clock), or -1. */
-long services_tick(void);
 /* The main command's wait for every enabled service to be ready; false on timeout (said) or
  * a stop signal. */
 bool services_wait_ready(long timeout_ms);

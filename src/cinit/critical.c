@@ -142,7 +142,7 @@ static bool finish_recorded(struct svc *s, int *ws)
     if (!s->hook || !record_read(s->dir, ws, &sec, &nsec))
         return false;
     /* the run cinit saw start, or one after it that ended before cinit saw it */
-    if (sec < s->run_sec || (sec == s->run_sec && nsec < s->run_nsec))
+    if (sec < s->sm.run_sec || (sec == s->sm.run_sec && nsec < s->sm.run_nsec))
         return false;
     if (sec == s->used_sec && nsec == s->used_nsec)
         return false;
@@ -162,8 +162,10 @@ static int finish_args(pid_t pid, int *ws)
         return -1;
     ssize_t n = read(fd, text, sizeof text - 1);
     close(fd);
-    if (n <= 0)
-        return -1; /* gone, or a zombie already */
+    if (n < 0)
+        return -1; /* gone */
+    if (n == 0)
+        return 0; /* in the middle of its exec, or a zombie: the next status says which */
     text[n] = '\0';
     /* the arguments end with "./finish CODE LOW" (after /bin/sh for a script); before the exec
      * the child is still runsv */
@@ -181,9 +183,11 @@ static int finish_args(pid_t pid, int *ws)
 
 void critical_run_started(struct svc *s)
 {
-    s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+    if (s->pidfd >= 0)
+        close(s->pidfd); /* of a run that ended asked */
+    s->pidfd = (int)syscall(SYS_pidfd_open, s->sm.pid, 0);
     if (s->pidfd < 0)
-        debug("pidfd_open %ld: %s", (long)s->pid, strerror(errno));
+        debug("pidfd_open %ld: %s", (long)s->sm.pid, strerror(errno));
 }
 
 /* the wait status of the run that ended, from its pidfd; -1 if the kernel cannot say */
@@ -200,46 +204,45 @@ int critical_pidfd_status(struct svc *s)
     return st;
 }
 
-static void critical_ended(struct svc *s, int st)
+void critical_end(struct svc *s, int st)
 {
     char d[64];
-    s->ending = false;
     s->next_look = -1;
+    if (services.exit_status >= 0)
+        return; /* another one ended the container first */
     if (st >= 0) {
-        services_exit_status = exit_code(st);
+        services.exit_status = exit_code(st);
         error("critical service %s %s: stopping the container.", s->name, describe_status(st, d, sizeof d));
     } else {
-        services_exit_status = 1;
+        services.exit_status = 1;
         error("critical service %s exited (its status is unknown: no ./finish of cinit's could record it and Linux "
               "did not keep it; see cinit(8)): stopping the container.", s->name);
     }
-    (void)runit_control(s->dir, 'd'); /* no restart while the container goes down */
-    if (!stop_signal)
-        stop_signal = SIGTERM;
+    if (!cinit.stop_signal)
+        cinit.stop_signal = SIGTERM;
     signal_main(SIGTERM);
 }
 
-/* A critical run ended unasked: its status, from the first that can say it. cinit's ./finish
- * records it before it exits, so once runsv says the finish is over the record is there; a
- * ./finish of the user's is asked while it runs. */
-void critical_settle(struct svc *s, const struct runit_status *st, long now)
+/* From the first that can say it. cinit's ./finish records it before it exits, so once runsv
+ * says the finish is over the record is there; a ./finish of the user's is asked while it runs. */
+void critical_learn(struct svc *s, const struct runit_status *st, long long now)
 {
     int ws;
     if (finish_recorded(s, &ws)) {
-        critical_ended(s, ws);
+        service_exit_known(s, ws);
         return;
     }
     bool finishing = st->state == RUNIT_FINISH;
     if (finishing && s->hook)
         return; /* the record's rename brings cinit back */
     if ((ws = critical_pidfd_status(s)) >= 0) {
-        critical_ended(s, ws);
+        service_exit_known(s, ws);
         return;
     }
     if (finishing && st->pid > 0) {
         int found = finish_args(st->pid, &ws);
         if (found > 0) {
-            critical_ended(s, ws);
+            service_exit_known(s, ws);
             return;
         }
         if (found == 0) { /* forked, not exec'd yet */
@@ -249,12 +252,5 @@ void critical_settle(struct svc *s, const struct runit_status *st, long now)
     } else if (finishing) {
         return; /* runsv is about to start ./finish: its next status names it */
     }
-    critical_ended(s, -1);
-}
-
-void critical_ended_unasked(struct svc *s, const struct runit_status *st, long now)
-{
-    (void)runit_control(s->dir, 'd'); /* no restart while cinit learns how it ended */
-    s->ending = true;
-    critical_settle(s, st, now);
+    service_exit_known(s, -1);
 }

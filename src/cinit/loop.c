@@ -1,8 +1,8 @@
-/* The event loop: children, reaping, signal dispatch, spawn. */
+/* The event loop, children, reaping and spawning (loop.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +13,142 @@
 #include <unistd.h>
 
 #include "cinit.h"
-#include "signame.h"
+#include "loop.h"
 
-static int sfd = -1;
-bool pid1;
-int tty_fd = -1;
+/* What the loop waits for: small tables, looked through at each turn (tens of entries; an
+ * orphan's reap costs one pass over the few children anyone waits for). */
+struct fd_watch {
+    int fd;
+    short events;
+    unsigned gen; /* a watch made after a poll started is not the one its result is for */
+    loop_fd_fn *fn;
+    void *arg;
+};
+struct exit_watch {
+    pid_t pid;
+    bool stops;
+    loop_exit_fn *fn;
+    void *arg;
+};
+static struct loop {
+    int sfd;
+    void (*on_signal)(int sig, int code);
+    struct fd_watch *fds;
+    size_t nfds, capfds;
+    unsigned gen;
+    struct exit_watch *exits;
+    size_t nexits, capexits;
+    struct loop_timer **timers;
+    size_t ntimers, captimers;
+    bool children;
+} L = {.sfd = -1, .children = true};
 
-struct child main_cmd, runsvdir, script;
-bool main_stopped;
-int extra_fd = -1;
-void (*extra_ready)(void);
-bool have_children = true;
+static bool grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *q = realloc(*p, c * size);
+    if (!q) {
+        error("out of memory for the event loop");
+        return false;
+    }
+    *p = q;
+    *cap = c;
+    return true;
+}
 
-int stop_signal;
-bool shutting_down;
+void loop_timer_at(struct loop_timer *t, long long due)
+{
+    t->due = due;
+    if (t->armed)
+        return;
+    if (!grow((void **)&L.timers, &L.captimers, L.ntimers, sizeof *L.timers))
+        return;
+    L.timers[L.ntimers++] = t;
+    t->armed = true;
+}
+
+void loop_timer_stop(struct loop_timer *t)
+{
+    if (!t->armed)
+        return;
+    for (size_t i = 0; i < L.ntimers; i++)
+        if (L.timers[i] == t) {
+            L.timers[i] = L.timers[--L.ntimers];
+            break;
+        }
+    t->armed = false;
+}
+
+/* fire what is due, one at a time (a timer's function may arm or stop others); the time left to
+ * the next one, -1 if none */
+static long long run_timers(void)
+{
+    for (;;) {
+        long long now = now_ms(), next = -1;
+        struct loop_timer *due = NULL;
+        for (size_t i = 0; i < L.ntimers && !due; i++) {
+            if (L.timers[i]->due <= now)
+                due = L.timers[i];
+            else if (next < 0 || L.timers[i]->due - now < next)
+                next = L.timers[i]->due - now;
+        }
+        if (!due)
+            return next;
+        loop_timer_stop(due);
+        due->fn(due->arg);
+    }
+}
+
+bool loop_watch(int fd, short events, loop_fd_fn *fn, void *arg)
+{
+    for (size_t i = 0; i < L.nfds; i++)
+        if (L.fds[i].fd == fd) {
+            L.fds[i].events = events;
+            L.fds[i].fn = fn;
+            L.fds[i].arg = arg;
+            return true;
+        }
+    if (!grow((void **)&L.fds, &L.capfds, L.nfds, sizeof *L.fds))
+        return false;
+    L.fds[L.nfds++] = (struct fd_watch){.fd = fd, .events = events, .gen = ++L.gen, .fn = fn, .arg = arg};
+    return true;
+}
+
+void loop_unwatch(int fd)
+{
+    for (size_t i = 0; i < L.nfds; i++)
+        if (L.fds[i].fd == fd) {
+            L.fds[i] = L.fds[--L.nfds];
+            return;
+        }
+}
+
+bool loop_on_exit(pid_t pid, bool stops, loop_exit_fn *fn, void *arg)
+{
+    if (!grow((void **)&L.exits, &L.capexits, L.nexits, sizeof *L.exits))
+        return false;
+    L.exits[L.nexits++] = (struct exit_watch){.pid = pid, .stops = stops, .fn = fn, .arg = arg};
+    return true;
+}
+
+void loop_forget(pid_t pid)
+{
+    for (size_t i = 0; i < L.nexits; i++)
+        if (L.exits[i].pid == pid) {
+            L.exits[i] = L.exits[--L.nexits];
+            return;
+        }
+}
+
+void loop_signals(int fd, void (*on)(int sig, int code))
+{
+    L.sfd = fd;
+    L.on_signal = on;
+}
+
+bool loop_children(void) { return L.children; }
 
 /* ---- children ---- */
 
@@ -60,46 +182,57 @@ static pid_t wait_any(int *st, int flags)
 #endif
 }
 
-void reap_all(void)
+bool reap_all(void)
 {
     for (;;) {
         int st;
         /* stops too: a stopped main command gets a CONT with the stop signal */
         pid_t pid = wait_any(&st, WNOHANG | WUNTRACED | WCONTINUED);
-        if (pid == 0) {
-            have_children = true;
-            return;
-        }
+        if (pid == 0)
+            return L.children = true;
         if (pid < 0) {
             if (errno == EINTR)
                 continue;
-            have_children = false; /* ECHILD: nobody left */
-            return;
+            return L.children = false; /* ECHILD: nobody left */
         }
-        /* a stop or a continue has 0x7f in its low bits, an exit or a death never: one test
-         * for the orphan's common case before the two macros */
-        if ((st & 0x7f) == 0x7f && (WIFSTOPPED(st) || WIFCONTINUED(st))) {
-            if (pid == main_cmd.pid)
-                main_stopped = WIFSTOPPED(st);
-            continue;
+        /* a stop or a continue has 0x7f in its low bits, an exit or a death never */
+        bool stop = (st & 0x7f) == 0x7f && (WIFSTOPPED(st) || WIFCONTINUED(st));
+        for (size_t i = 0; i < L.nexits; i++) {
+            if (L.exits[i].pid != pid || (stop && !L.exits[i].stops))
+                continue;
+            struct exit_watch w = L.exits[i];
+            if (!stop)
+                L.exits[i] = L.exits[--L.nexits];
+            w.fn(w.arg, pid, st);
+            break;
         }
-        /* this runs once per orphan (thousands at a time): three compares, no loop over an
-         * array, no call of a function that has nothing to do */
-        if (pid == main_cmd.pid || pid == runsvdir.pid || pid == script.pid) {
-            struct child *c = pid == main_cmd.pid && !main_cmd.done   ? &main_cmd
-                              : pid == runsvdir.pid && !runsvdir.done ? &runsvdir
-                              : pid == script.pid && !script.done     ? &script
-                                                                      : NULL;
-            if (c) {
-                c->done = true;
-                c->status = st;
-            }
-        }
-        if (nwatch)
-            runit_reaped(pid);
-        if (opt.verbose)
+        if (opt.verbose && !stop)
             debug("reaped PID %ld", (long)pid);
     }
+}
+
+static void child_exited(void *arg, pid_t pid, int st)
+{
+    (void)pid;
+    struct child *c = arg;
+    if ((st & 0x7f) == 0x7f && (WIFSTOPPED(st) || WIFCONTINUED(st))) {
+        c->stopped = WIFSTOPPED(st);
+        return;
+    }
+    c->done = true;
+    c->status = st;
+}
+
+pid_t child_start(struct child *c, char *const argv[], const struct spawn_how *how)
+{
+    *c = (struct child){0};
+    c->pid = spawn_with(argv, how);
+    if (c->pid > 0 && !loop_on_exit(c->pid, how && how->foreground, child_exited, c)) {
+        /* nothing would say when it ends */
+        (void)kill(c->pid, SIGKILL);
+        c->pid = -1;
+    }
+    return c->pid;
 }
 
 bool running(const struct child *c)
@@ -113,110 +246,88 @@ void forward(const struct child *c, int sig)
         warning("cannot send signal %d to PID %ld: %s", sig, (long)c->pid, strerror(errno));
 }
 
-/* TSTP, TTIN, TTOU and CONT are job control: the main command's whole process group stops and
- * goes on together, as it does when they come from its terminal. */
-static void signal_main_group(int sig)
-{
-    if (running(&main_cmd) && kill(-main_cmd.pid, sig) < 0 && errno != ESRCH)
-        warning("cannot send signal %d to process group %ld: %s", sig, (long)main_cmd.pid, strerror(errno));
-}
+/* ---- the loop ---- */
 
-/* code: the signal's si_code; at most 0 when a process sent it (kill SI_USER, sigqueue
- * SI_QUEUE, tgkill SI_TKILL), above 0 when the kernel did */
-static void on_signal(int received, int code)
+static void read_signals(void)
 {
-    char n[32];
-    if (opt.verbose) /* the name is formatted only for a message that is said */
-        debug("received %s", signal_name(received, n, sizeof n));
-    if (received == SIGCHLD)
-        return;
-    int sig = signal_rewritten(received);
-    if (sig != received) {
-        if (!sig) {
-            debug("dropped (--rewrite-signal)");
-            return;
-        }
-        debug("rewritten to %s", signal_name(sig, n, sizeof n));
-    }
-    switch (sig) {
-    case SIGTERM: case SIGINT: case SIGQUIT:
-        if (!stop_signal && !shutting_down)
-            stop_signal = sig;
-        /* whoever is in the foreground gets it: the main command, or a startup script */
-        if (running(&main_cmd)) {
-            signal_main(sig);
-            if (main_stopped) /* a stopped process acts on a caught signal only once it runs */
-                signal_main_group(SIGCONT);
-        } else if (running(&script) && !shutting_down) {
-            forward(&script, sig);
-        }
-        return;
-    case SIGTSTP: case SIGTTIN: case SIGTTOU: case SIGCONT:
-        signal_main_group(sig);
-        return;
-    case SIGHUP:
-        if (running(&main_cmd))
-            signal_main(sig);
-        else if (running(&runsvdir))
-            for_each_service("", 'h');
-        return;
-    default:
-        /* A synchronous signal that a process sent (docker kill --signal=SEGV) is forwarded, as
-         * dumb-init does. One of a real fault of cinit's own never gets here: the kernel
-         * unblocks it and cinit dies of it, as it should; the code says which it is anyway. */
-        if (signal_synchronous(sig) && code > 0)
-            debug("%s comes from the kernel (code %d): not forwarded", signal_name(sig, n, sizeof n), code);
-        else
-            signal_main(sig);
-        return;
-    }
-}
-
-bool wait_until(bool (*cond)(void), long deadline)
-{
+    struct signalfd_siginfo si[16];
     for (;;) {
-        reap_all();
-        long due = services_tick(); /* the services' next probe, or -1 */
-        if (cond())
-            return true;
-        int timeout = -1;
-        if (deadline >= 0) {
-            long left = deadline - now_ms();
-            if (left <= 0)
-                return false;
-            timeout = left > INT_MAX ? INT_MAX : (int)left;
-        }
-        if (due >= 0) {
-            long left = due - now_ms();
-            left = left < 0 ? 0 : left;
-            if (timeout < 0 || left < timeout)
-                timeout = left > INT_MAX ? INT_MAX : (int)left;
-        }
-        struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = extra_fd, .events = POLLIN}};
-        int n = poll(p, extra_fd >= 0 ? 2 : 1, timeout);
-        if (n < 0) {
+        ssize_t r = read(L.sfd, si, sizeof si);
+        if (r < 0) {
             if (errno == EINTR)
                 continue;
-            die(1, "poll: %s", strerror(errno));
-        }
-        if (n == 0)
-            continue; /* the deadline check above decides */
-        if (extra_fd >= 0 && (p[1].revents & POLLIN))
-            extra_ready();
-        if (!(p[0].revents & POLLIN))
-            continue;
-        struct signalfd_siginfo si[16];
-        ssize_t r = read(sfd, si, sizeof si);
-        if (r < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
+            if (errno == EAGAIN)
+                return;
             die(1, "signalfd: %s", strerror(errno));
         }
         for (size_t i = 0; i < (size_t)r / sizeof *si; i++) {
             /* cinit's own write to a closed pipe: EPIPE says it, the signal is nobody's */
             if (si[i].ssi_signo == SIGPIPE && si[i].ssi_code == SI_USER && (pid_t)si[i].ssi_pid == getpid())
                 continue;
-            on_signal((int)si[i].ssi_signo, si[i].ssi_code);
+            L.on_signal((int)si[i].ssi_signo, si[i].ssi_code);
+        }
+        if ((size_t)r < sizeof si)
+            return;
+    }
+}
+
+bool wait_until(bool (*cond)(void), long long deadline)
+{
+    static struct pollfd *p;
+    static unsigned *gen;
+    static size_t cap;
+    for (;;) {
+        reap_all();
+        long long next = run_timers();
+        if (cond())
+            return true;
+        long long timeout = -1;
+        if (deadline >= 0) {
+            timeout = deadline - now_ms();
+            if (timeout <= 0)
+                return cond();
+        }
+        if (next >= 0 && (timeout < 0 || next < timeout))
+            timeout = next;
+        size_t n = 1 + L.nfds;
+        if (n > cap) {
+            size_t c = n + 16;
+            struct pollfd *q = realloc(p, c * sizeof *p);
+            if (q)
+                p = q;
+            unsigned *g = realloc(gen, c * sizeof *g);
+            if (g)
+                gen = g;
+            if (!q || !g)
+                die(1, "out of memory");
+            cap = c;
+        }
+        p[0] = (struct pollfd){.fd = L.sfd, .events = POLLIN};
+        for (size_t i = 0; i < L.nfds; i++) {
+            p[i + 1] = (struct pollfd){.fd = L.fds[i].fd, .events = L.fds[i].events};
+            gen[i + 1] = L.fds[i].gen;
+        }
+        int r = poll(p, (nfds_t)n, timeout < 0 ? -1 : timeout > INT_MAX ? INT_MAX : (int)timeout);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            die(1, "poll: %s", strerror(errno));
+        }
+        if (r == 0)
+            continue; /* a timer or the deadline: see above */
+        /* the signals first: a forwarded signal never waits for a watcher's work */
+        if (p[0].revents & POLLIN)
+            read_signals();
+        for (size_t i = 1; i < n; i++) {
+            if (!p[i].revents)
+                continue;
+            /* the watch may have gone, or been made anew for a new fd of the same number, by a
+             * function called before */
+            for (size_t k = 0; k < L.nfds; k++)
+                if (L.fds[k].fd == p[i].fd && L.fds[k].gen == gen[i]) {
+                    L.fds[k].fn(L.fds[k].arg, p[i].revents);
+                    break;
+                }
         }
     }
 }
@@ -230,8 +341,11 @@ void join_argv(struct buf *b, char *const argv[])
     }
 }
 
-pid_t spawn(char *const argv[], bool foreground)
+pid_t spawn_with(char *const argv[], const struct spawn_how *how)
 {
+    static const struct spawn_how plain = {.out = -1};
+    if (!how)
+        how = &plain;
     char **envp = env_to_environ(&env);
     pid_t pid = fork();
     if (pid < 0) {
@@ -240,12 +354,25 @@ pid_t spawn(char *const argv[], bool foreground)
         return -1;
     }
     if (pid == 0) {
-        if (foreground) {
+        if (how->foreground) {
             /* Its own group, so that ^C on a terminal reaches it and not cinit, and the
              * terminal's foreground group. Every signal is still blocked here, SIGTTOU too,
              * and a blocked SIGTTOU is what lets tcsetpgrp work from a background group. */
-            if (setpgid(0, 0) == 0 && tty_fd >= 0 && tcsetpgrp(tty_fd, getpid()) < 0)
+            if (setpgid(0, 0) == 0 && cinit.tty_fd >= 0 && tcsetpgrp(cinit.tty_fd, getpid()) < 0)
                 fprintf(stderr, "*** WARNING: cannot give the terminal to %s: %s\n", argv[0], strerror(errno));
+        } else if (how->group) {
+            (void)setpgid(0, 0); /* so that a kill of the group reaches what it starts */
+        }
+        if (how->null_in) {
+            int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (null < 0 || dup2(null, 0) < 0)
+                _exit(111);
+        }
+        if (how->out >= 0 && (dup2(how->out, 1) < 0 || dup2(how->out, 2) < 0))
+            _exit(111);
+        if (how->dir && chdir(how->dir) < 0) {
+            fprintf(stderr, "*** ERROR: cannot enter %s: %s\n", how->dir, strerror(errno));
+            _exit(111);
         }
         sigset_t none;
         sigemptyset(&none);
@@ -260,124 +387,10 @@ pid_t spawn(char *const argv[], bool foreground)
                 st == 127 ? "command not found" : e == EACCES ? "permission denied" : strerror(e));
         _exit(st);
     }
-    have_children = true;
+    L.children = true;
     /* the parent too, so that a signal for the group right after the fork finds it */
-    if (foreground && setpgid(pid, pid) < 0 && errno != EACCES)
+    if ((how->foreground || how->group) && setpgid(pid, pid) < 0 && errno != EACCES)
         debug("setpgid %ld: %s", (long)pid, strerror(errno));
     env_free_environ(envp);
     return pid;
-}
-
-/* Before anything else: take every signal from one signalfd, and undo what an ancestor may
- * have set (an ignored INT in a background job, an ignored PIPE from a python parent). */
-/* The kernel's struct sigaction starts with the handler on every architecture but mips; the
- * rest (flags, restorer, mask) stays zero, which is what SIG_DFL wants. */
-struct ksigaction {
-    void *handler;
-    unsigned long rest[4];
-};
-
-/* The signals left ignored by an ancestor, from the SigIgn line of /proc/self/status: one read
- * rather than a question to the kernel for each of the 64 signals. False if /proc cannot say
- * (not mounted yet, or more than 64 signals): then each is asked. */
-static bool ignored_signals(uint64_t *mask)
-{
-    if (_NSIG - 1 > 64)
-        return false;
-    int fd = open_fd("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return false;
-    char text[4096];
-    size_t n = 0;
-    for (;;) {
-        ssize_t r = read(fd, text + n, sizeof text - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-        if (n == sizeof text - 1)
-            break;
-    }
-    close(fd);
-    /* the line is in the middle of some fifty: libc's memmem skips along it faster than a
-     * walk from line to line */
-    const char *line = memmem(text, n, "\nSigIgn:\t", 9);
-    if (!line)
-        return false;
-    uint64_t m = 0;
-    const char *h = line + 9;
-    for (; h < text + n && *h != '\n'; h++) {
-        int d = *h >= '0' && *h <= '9' ? *h - '0' : *h >= 'a' && *h <= 'f' ? *h - 'a' + 10 : -1;
-        if (d < 0)
-            return false;
-        m = m << 4 | (uint64_t)d;
-    }
-    *mask = m;
-    return h > line + 9 && h < text + n;
-}
-
-static void reset_ignored(int s)
-{
-    struct ksigaction dfl = {0};
-    if (syscall(SYS_rt_sigaction, s, &dfl, NULL, (size_t)(_NSIG / 8)) < 0)
-        warning("cannot reset signal %d: %s", s, strerror(errno));
-}
-
-void setup_signals(void)
-{
-    /* Every signal is blocked and read from the signalfd, glibc's own two as well (its
-     * sigaddset refuses them, so the bits are set by hand and the kernel is called): then no
-     * catchable signal can kill or stop cinit, PID 1 or not, and its own write to a closed pipe
-     * or tcsetpgrp from a background group never stops it (the kernel treats a blocked SIGTTOU
-     * as an ignored one). The synchronous signals of a real fault are still delivered. */
-    /* the kernel's own mask (libc's sigset_t differs: glibc's __val, musl's __bits) */
-    unsigned long all[(_NSIG - 1 + 8 * sizeof(unsigned long) - 1) / (8 * sizeof(unsigned long))];
-    memset(all, 0xff, sizeof all); /* the kernel ignores KILL and STOP and the bits past _NSIG */
-    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, all, NULL, sizeof all) < 0)
-        die(1, "sigprocmask: %s", strerror(errno));
-    sfd = (int)syscall(SYS_signalfd4, -1, all, sizeof all, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0)
-        die(1, "signalfd: %s", strerror(errno));
-    /* Only an "ignore" survives exec (handlers are reset), and an ignore is inherited by every
-     * child: reset those to the default. The kernel's own call, because it also reaches the
-     * first real-time signals, which libc reserves for itself (glibc 32-33, musl 32-34) and
-     * hides from signal(). Nearly always nothing is ignored, and nothing is set. After the mask:
-     * a signal that comes while its ignore is undone waits for the signalfd instead of
-     * killing cinit. */
-    uint64_t ign;
-    if (ignored_signals(&ign)) {
-        for (int s = 1; s < _NSIG && ign; s++, ign >>= 1)
-            if ((ign & 1) && s != SIGKILL && s != SIGSTOP)
-                reset_ignored(s);
-    } else {
-        for (int s = 1; s < _NSIG; s++) {
-            struct ksigaction old = {0};
-            if (s != SIGKILL && s != SIGSTOP &&
-                syscall(SYS_rt_sigaction, s, NULL, &old, (size_t)(_NSIG / 8)) == 0 && old.handler == (void *)SIG_IGN)
-                reset_ignored(s);
-        }
-    }
-}
-
-/* The terminal that cinit may hand to the main command: its controlling terminal, on one of
- * fds 0-2, with cinit's group in the foreground (started in the background, it takes nothing).
- * tcgetpgrp says both: on a terminal that is not the caller's controlling one it fails. (Not
- * tcgetsid: qemu-user does not translate TIOCGSID, so an arm64 image run on an amd64 host never
- * found its terminal, and `-it ... bash -l` stopped in the background.) */
-void find_terminal(void)
-{
-    for (int fd = 0; fd <= 2; fd++)
-        if (isatty(fd) && tcgetpgrp(fd) == getpgrp()) {
-            tty_fd = fd;
-            return;
-        }
-}
-
-/* The terminal back to cinit's group once the main command is gone: its output and that of
- * the shutdown scripts must not stop for want of it. */
-void take_terminal(void)
-{
-    if (tty_fd >= 0 && tcsetpgrp(tty_fd, getpgrp()) < 0 && errno != ENOTTY && errno != EIO)
-        debug("tcsetpgrp: %s", strerror(errno));
 }

@@ -8,15 +8,13 @@
 
 #include "cinit.h"
 
-struct options opt;
-long kill_process_ms = 30000, kill_all_ms = 30000;
-const char *init_dir = "/etc/my_init.d";
-long wait_services_ms = -1;
+struct options opt = {.kill_process_ms = 30000, .kill_all_ms = 30000, .init_dir = "/etc/my_init.d", .wait_services_ms = -1};
+struct state cinit = {.tty_fd = -1};
 #define WAIT_SERVICES_DEFAULT_MS 60000
 
-static bool main_done(void) { return main_cmd.done; }
-static bool main_done_or_stop(void) { return main_cmd.done || stop_signal; }
-static bool runsvdir_done_or_stop(void) { return runsvdir.done || stop_signal; }
+static bool main_done(void) { return cinit.main_cmd.done; }
+static bool main_done_or_stop(void) { return cinit.main_cmd.done || cinit.stop_signal; }
+static bool runsvdir_done_or_stop(void) { return cinit.runsvdir.done || cinit.stop_signal; }
 
 static void usage(FILE *f)
 {
@@ -104,11 +102,11 @@ static void signal_option(const char *opt_name, const char *what, const char *v)
         int sig = signal_parse(v);
         if (sig < 0 || sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD)
             usage_error("%s: '%s' is not a signal cinit can act on (a name or number; not KILL, STOP or CHLD)", what, v);
-        parent_death_signal = sig;
+        opt.parent_death_signal = sig;
     } else if (strcmp(opt_name, "signal-process-group") == 0) {
         if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
             usage_error("%s: '%s' is not 1 or 0", what, v);
-        signal_group = strcmp(v, "1") == 0;
+        opt.signal_group = strcmp(v, "1") == 0;
     }
 }
 
@@ -167,15 +165,15 @@ static int parse_args(int argc, char **argv)
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
             opt.verbose = true;
         else if (strcmp(a, "--wait-for-services") == 0)
-            wait_services_ms = WAIT_SERVICES_DEFAULT_MS;
+            opt.wait_services_ms = WAIT_SERVICES_DEFAULT_MS;
         else if (strncmp(a, "--wait-for-services=", 20) == 0) {
-            if (!parse_seconds_ms(a + 20, MAX_TIMEOUT_S, &wait_services_ms)) {
+            if (!parse_seconds_ms(a + 20, MAX_TIMEOUT_S, &opt.wait_services_ms)) {
                 fprintf(stderr, "%s: --wait-for-services: '%s' is not a number of seconds (0 to %ld)\n", progname, a + 20, MAX_TIMEOUT_S);
                 exit(2);
             }
         }
         else if (strcmp(a, "--signal-process-group") == 0)
-            signal_group = true;
+            opt.signal_group = true;
         else if (a[1] == '-' && (v = opt_value(argc, argv, &i, "rewrite-signal")))
             signal_option("rewrite-signal", a, v);
         else if (a[1] == '-' && (v = opt_value(argc, argv, &i, "remap-exit")))
@@ -206,9 +204,9 @@ int main(int argc, char **argv)
         progname = "cinit";
     start_us = usec();
     setup_signals();
-    pid1 = getpid() == 1;
+    cinit.pid1 = getpid() == 1;
     /* outside a PID namespace, orphans of our subtree still come to us */
-    if (!pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+    if (!cinit.pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         warning("cannot become a child subreaper: %s", strerror(errno));
     cenv_warn = cenv_warning;
 
@@ -217,21 +215,21 @@ int main(int argc, char **argv)
     int first = parse_args(argc, argv);
     char **cmd = argv + first;
     bool have_cmd = first < argc;
-    timeout_env("KILL_PROCESS_TIMEOUT", &kill_process_ms);
-    timeout_env("KILL_ALL_PROCESSES_TIMEOUT", &kill_all_ms);
+    timeout_env("KILL_PROCESS_TIMEOUT", &opt.kill_process_ms);
+    timeout_env("KILL_ALL_PROCESSES_TIMEOUT", &opt.kill_all_ms);
     services_env();
     const char *w = cinit_getenv("CINIT_WAIT_FOR_SERVICES");
-    if (wait_services_ms < 0 && w && *w)
-        timeout_env("CINIT_WAIT_FOR_SERVICES", &wait_services_ms);
+    if (opt.wait_services_ms < 0 && w && *w)
+        timeout_env("CINIT_WAIT_FOR_SERVICES", &opt.wait_services_ms);
     const char *d = cinit_getenv("ENV_INIT_DIRECTORY");
     if (d && *d)
-        init_dir = d;
-    if (parent_death_signal) {
+        opt.init_dir = d;
+    if (opt.parent_death_signal) {
         pid_t parent = getppid();
-        if (prctl(PR_SET_PDEATHSIG, parent_death_signal) < 0)
+        if (prctl(PR_SET_PDEATHSIG, opt.parent_death_signal) < 0)
             warning("--parent-death-signal: %s", strerror(errno));
         else if (getppid() != parent) /* it died before the prctl */
-            (void)kill(getpid(), parent_death_signal);
+            (void)kill(getpid(), opt.parent_death_signal);
     }
     find_terminal();
     if (opt.skip_runit && !have_cmd) {
@@ -263,14 +261,14 @@ int main(int argc, char **argv)
     if (booted && !opt.skip_startup)
         booted = run_startup_files();
     debug("startup files done");
-    if (!booted && !stop_signal)
+    if (!booted && !cinit.stop_signal)
         status = 1;
 
     if (booted) {
         if (!opt.skip_runit) {
             if (!root) {
                 warning("not running as root: not starting runit services");
-            } else if (!services_prepare(wait_services_ms >= 0 && have_cmd)) {
+            } else if (!services_prepare(opt.wait_services_ms >= 0 && have_cmd)) {
                 booted = false;
                 status = 1;
             } else {
@@ -278,47 +276,46 @@ int main(int argc, char **argv)
                 services_start();
             }
         }
-        if (booted && have_cmd && wait_services_ms >= 0 && !opt.skip_runit && root && !services_wait_ready(wait_services_ms) &&
-            !stop_signal) {
+        if (booted && have_cmd && opt.wait_services_ms >= 0 && !opt.skip_runit && root && !services_wait_ready(opt.wait_services_ms) &&
+            !cinit.stop_signal) {
             booted = false;
             status = 1;
         }
         if (!booted) {
             /* the services' boot error is said: shut down as for any failed boot */
-        } else if (have_cmd && !stop_signal) {
+        } else if (have_cmd && !cinit.stop_signal) {
             struct buf name = {0};
             join_argv(&name, cmd);
             info("Running %s...", buf_cstr(&name));
-            main_cmd.pid = spawn(cmd, true);
-            if (main_cmd.pid < 0) {
+            if (child_start(&cinit.main_cmd, cmd, &(struct spawn_how){.foreground = true, .out = -1}) < 0) {
                 status = 1;
             } else {
                 wait_until(main_done_or_stop, -1);
-                if (!main_cmd.done && !wait_until(main_done, now_ms() + kill_process_ms)) {
-                    warning("%s did not stop within %ld ms: killing it", buf_cstr(&name), kill_process_ms);
+                if (!cinit.main_cmd.done && !wait_until(main_done, now_ms() + opt.kill_process_ms)) {
+                    warning("%s did not stop within %ld ms: killing it", buf_cstr(&name), opt.kill_process_ms);
                     signal_main(SIGKILL);
                     wait_until(main_done, -1);
                 }
                 take_terminal();
                 char desc[64];
-                info("%s %s.", buf_cstr(&name), describe_status(main_cmd.status, desc, sizeof desc));
-                status = exit_remapped(exit_code(main_cmd.status));
+                info("%s %s.", buf_cstr(&name), describe_status(cinit.main_cmd.status, desc, sizeof desc));
+                status = exit_remapped(exit_code(cinit.main_cmd.status));
             }
             buf_free(&name);
         } else if (!have_cmd) {
             wait_until(runsvdir_done_or_stop, -1);
-            if (!stop_signal) {
+            if (!cinit.stop_signal) {
                 char desc[64];
-                error("runsvdir %s by itself.", describe_status(runsvdir.status, desc, sizeof desc));
+                error("runsvdir %s by itself.", describe_status(cinit.runsvdir.status, desc, sizeof desc));
                 status = 1;
             }
         }
     }
-    if (stop_signal && !main_cmd.pid && have_cmd)
-        status = exit_remapped(128 + stop_signal); /* stopped before the main command could start */
+    if (cinit.stop_signal && !cinit.main_cmd.pid && have_cmd)
+        status = exit_remapped(128 + cinit.stop_signal); /* stopped before the main command could start */
     services_stop();
-    if (services_exit_status >= 0)
-        status = services_exit_status; /* a critical service ended the container */
+    if (services.exit_status >= 0)
+        status = services.exit_status; /* a critical service ended the container */
 
     shutdown_all();
     debug("exit %d", status);

@@ -149,10 +149,11 @@ int exit_code(int st)
 
 /* ---- time ---- */
 
-long now_ms(void)
+/* long long: a long of milliseconds overflows after 24.8 days of host uptime on 32-bit arches */
+long long now_ms(void)
 {
     struct timespec ts;
     if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
         die(1, "clock_gettime: %s", strerror(errno));
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,23 +12,28 @@
 
 #include "cinit.h"
 
-static pid_t watch[MAX_WATCH];
-static char watch_service[MAX_WATCH][NAME_MAX + 1]; /* the service of each watched runsv */
-static int watch_wd[MAX_WATCH];                       /* and its inotify watch */
-size_t nwatch;
+/* the runsv processes waited for at the stop */
+static struct {
+    pid_t pid[MAX_WATCH];
+    char service[MAX_WATCH][NAME_MAX + 1]; /* the service of each */
+    int wd[MAX_WATCH];                     /* and the inotify watch of its supervise dir */
+    size_t n;
+    int ifd;
+} stop = {.ifd = -1};
 
-void runit_reaped(pid_t pid)
+static void runsv_gone(void *arg, pid_t pid, int status)
 {
-    for (size_t i = 0; i < nwatch; i++)
-        if (watch[i] == pid)
-            watch[i] = 0;
+    (void)status;
+    size_t i = (size_t)(uintptr_t)arg;
+    if (i < stop.n && stop.pid[i] == pid)
+        stop.pid[i] = 0;
 }
 
-static bool runsvdir_done(void) { return runsvdir.done; }
+static bool runsvdir_done(void) { return cinit.runsvdir.done; }
 static bool watched_gone(void)
 {
-    for (size_t i = 0; i < nwatch; i++)
-        if (watch[i])
+    for (size_t i = 0; i < stop.n; i++)
+        if (stop.pid[i])
             return false;
     return true;
 }
@@ -61,10 +68,8 @@ void start_runit(void)
 {
     info("Booting runit daemon...");
     char *argv[] = {"runsvdir", "-P", SERVICE_DIR, NULL};
-    runsvdir = (struct child){0};
-    runsvdir.pid = spawn(argv, false);
-    if (runsvdir.pid > 0)
-        info("Runit started as PID %ld", (long)runsvdir.pid);
+    if (child_start(&cinit.runsvdir, argv, NULL) > 0)
+        info("Runit started as PID %ld", (long)cinit.runsvdir.pid);
 }
 
 /* Is the service down, its ./run and ./finish done? */
@@ -85,19 +90,20 @@ static bool service_down(const char *name)
  * exits: a container stopped soon after it started would wait for that sleep. Once the service
  * is down there is nothing left for its runsv to do, so it is killed (its log service, if any,
  * then reads to the end of its pipe and exits, or gets TERM with the rest). */
-static void kill_idle_runsv(void)
+static void kill_idle_runsv(void *arg, short revents)
 {
+    (void)arg, (void)revents;
     char buf[4096];
-    while (extra_fd >= 0 && read(extra_fd, buf, sizeof buf) > 0)
+    while (stop.ifd >= 0 && read(stop.ifd, buf, sizeof buf) > 0)
         ; /* the events only say "look again" */
-    for (size_t i = 0; i < nwatch; i++)
-        if (watch[i] && watch_service[i][0] && service_down(watch_service[i])) {
-            debug("service %s is down: stopping its runsv", watch_service[i]);
-            if (kill(watch[i], SIGKILL) < 0 && errno != ESRCH)
-                warning("cannot stop runsv %ld: %s", (long)watch[i], strerror(errno));
-            watch_service[i][0] = '\0';
+    for (size_t i = 0; i < stop.n; i++)
+        if (stop.pid[i] && stop.service[i][0] && service_down(stop.service[i])) {
+            debug("service %s is down: stopping its runsv", stop.service[i]);
+            if (kill(stop.pid[i], SIGKILL) < 0 && errno != ESRCH)
+                warning("cannot stop runsv %ld: %s", (long)stop.pid[i], strerror(errno));
+            stop.service[i][0] = '\0';
             /* now, so that the kernel frees it in the background (see stop_runit) */
-            (void)inotify_rm_watch(extra_fd, watch_wd[i]);
+            (void)inotify_rm_watch(stop.ifd, stop.wd[i]);
         }
 }
 
@@ -105,16 +111,17 @@ static void kill_idle_runsv(void)
  * the service changes state. Without inotify, runsv is left to exit by itself. */
 static void watch_supervise(void)
 {
-    extra_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (extra_fd < 0) {
+    stop.ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (stop.ifd < 0) {
         debug("inotify: %s", strerror(errno));
         return;
     }
-    extra_ready = kill_idle_runsv;
-    for (size_t i = 0; i < nwatch; i++) {
+    if (!loop_watch(stop.ifd, POLLIN, kill_idle_runsv, NULL))
+        return;
+    for (size_t i = 0; i < stop.n; i++) {
         char path[PATH_MAX], cmd[NAME_MAX + 16];
-        watch_service[i][0] = '\0';
-        snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)watch[i]);
+        stop.service[i][0] = '\0';
+        snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)stop.pid[i]);
         int fd = open_fd(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;
@@ -128,61 +135,68 @@ static void watch_supervise(void)
         if (!*name || strchr(name, '/') || strlen(name) > NAME_MAX)
             continue;
         if (snprintf(path, sizeof path, "%s/%s/supervise", SERVICE_DIR, name) >= (int)sizeof path ||
-            (watch_wd[i] = inotify_add_watch(extra_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE)) < 0)
+            (stop.wd[i] = inotify_add_watch(stop.ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE)) < 0)
             continue;
-        memcpy(watch_service[i], name, strlen(name) + 1);
+        memcpy(stop.service[i], name, strlen(name) + 1);
     }
-    kill_idle_runsv(); /* what went down before the watches were in place */
+    kill_idle_runsv(NULL, 0); /* what went down before the watches were in place */
 }
 
 void stop_runit(void)
 {
-    if (!running(&runsvdir))
+    if (!running(&cinit.runsvdir))
         return;
-    info("Shutting down runit daemon (PID %ld)...", (long)runsvdir.pid);
-    long deadline = now_ms() + kill_process_ms;
+    info("Shutting down runit daemon (PID %ld)...", (long)cinit.runsvdir.pid);
+    long long deadline = now_ms() + opt.kill_process_ms;
     /* Every service is told to go down. runsvdir itself is killed: it only looks at its
      * "exit soon" flag after a sleep of up to 5 s, so a HUP or TERM that comes just before
      * the sleep would stall the shutdown. Its runsv processes then come to us; TERM tells
      * each to exit once its service is down (runsv has no such race: it uses a self-pipe). */
     for_each_service("", 'd');
-    forward(&runsvdir, SIGKILL);
+    forward(&cinit.runsvdir, SIGKILL);
     wait_until(runsvdir_done, -1);
     struct procent *v;
     size_t n = scan_proc(&v);
     pid_t self = getpid();
-    nwatch = 0;
-    for (size_t i = 0; i < n && nwatch < MAX_WATCH; i++)
+    stop.n = 0;
+    for (size_t i = 0; i < n && stop.n < MAX_WATCH; i++)
         if (v[i].ppid == self && (strcmp(v[i].comm, "runsv") == 0 || strcmp(v[i].comm, "runsvdir") == 0)) {
-            memcpy(watch_service[nwatch], v[i].comm, strlen(v[i].comm) + 1);
-            watch[nwatch++] = v[i].pid;
+            memcpy(stop.service[stop.n], v[i].comm, strlen(v[i].comm) + 1);
+            stop.pid[stop.n] = v[i].pid;
+            if (loop_on_exit(v[i].pid, false, runsv_gone, (void *)(uintptr_t)stop.n))
+                stop.n++;
         }
     free(v);
-    for (size_t i = 0; i < nwatch; i++) {
+    for (size_t i = 0; i < stop.n; i++) {
         /* A child still called runsvdir was forked but has not become runsv yet: it has
          * started nothing, and a TERM now would only reach the handler it inherited and be
          * lost, so it is killed. A runsv holds TERM blocked until it can act on it. */
-        bool unborn = strcmp(watch_service[i], "runsvdir") == 0;
-        debug("stopping %s %ld", watch_service[i], (long)watch[i]);
-        watch_service[i][0] = '\0';
-        if (kill(watch[i], unborn ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
-            warning("cannot stop runsv %ld: %s", (long)watch[i], strerror(errno));
+        bool unborn = strcmp(stop.service[i], "runsvdir") == 0;
+        debug("stopping %s %ld", stop.service[i], (long)stop.pid[i]);
+        stop.service[i][0] = '\0';
+        if (kill(stop.pid[i], unborn ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
+            warning("cannot stop runsv %ld: %s", (long)stop.pid[i], strerror(errno));
     }
     watch_supervise();
     if (!wait_until(watched_gone, deadline)) {
-        warning("runit services still up after %ld ms: killing them", kill_process_ms);
+        warning("runit services still up after %ld ms: killing them", opt.kill_process_ms);
         for_each_service("", 'k');
         for_each_service("log/", 'k');
         for_each_service("", 'x');
         for_each_service("log/", 'x');
         if (!wait_until(watched_gone, now_ms() + 1000))
-            for (size_t i = 0; i < nwatch; i++)
-                if (watch[i] && kill(watch[i], SIGKILL) < 0 && errno != ESRCH)
-                    warning("cannot kill runsv %ld: %s", (long)watch[i], strerror(errno));
+            for (size_t i = 0; i < stop.n; i++)
+                if (stop.pid[i] && kill(stop.pid[i], SIGKILL) < 0 && errno != ESRCH)
+                    warning("cannot kill runsv %ld: %s", (long)stop.pid[i], strerror(errno));
     }
     /* Closing an inotify instance waits for a kernel grace period (10 ms and more seen here),
      * freeing its watches one by one does not: the instance is left open (close-on-exec, and
      * empty by now) until cinit exits. */
-    extra_fd = -1;
-    nwatch = 0;
+    if (stop.ifd >= 0)
+        loop_unwatch(stop.ifd);
+    stop.ifd = -1;
+    for (size_t i = 0; i < stop.n; i++)
+        if (stop.pid[i])
+            loop_forget(stop.pid[i]);
+    stop.n = 0;
 }

@@ -16,9 +16,9 @@
 
 static struct svc *find(const char *name)
 {
-    for (size_t i = 0; i < nsvcs; i++)
-        if (strcmp(svcs[i].name, name) == 0)
-            return &svcs[i];
+    for (size_t i = 0; i < services.n; i++)
+        if (strcmp(services.list[i].name, name) == 0)
+            return &services.list[i];
     return NULL;
 }
 
@@ -28,7 +28,7 @@ static bool cycle_from(struct svc *s, struct svc **stack, size_t depth, struct b
     s->mark = 1;
     stack[depth] = s;
     for (size_t i = 0; i < s->ndeps; i++) {
-        struct svc *d = &svcs[s->dep[i]];
+        struct svc *d = &services.list[s->dep[i]];
         if (d->mark == 1) {
             size_t from = 0;
             while (stack[from] != d)
@@ -55,8 +55,8 @@ static bool parse_limit(void)
     if (slash && (size_t)(slash - v) < sizeof n) {
         memcpy(n, v, (size_t)(slash - v));
         n[slash - v] = '\0';
-        if (parse_long(n, 1, MAX_STARTS - 1, &restart_n) && parse_seconds_ms(slash + 1, MAX_TIMEOUT_S, &restart_window_ms) &&
-            restart_window_ms > 0)
+        if (parse_long(n, 1, MAX_STARTS - 1, &services.restart_n) && parse_seconds_ms(slash + 1, MAX_TIMEOUT_S, &services.restart_window_ms) &&
+            services.restart_window_ms > 0)
             return true;
     }
     error("CINIT_RESTART_LIMIT='%s' is not RESTARTS/SECONDS (e.g. 5/60, at most %d restarts)", v, MAX_STARTS - 1);
@@ -74,16 +74,17 @@ bool services_prepare(bool waiting)
     char **names = runit_services(SERVICE_DIR);
     if (!names)
         return true; /* runsvdir will say what is wrong with it */
-    nsvcs = runit_list_len(names);
-    svcs = calloc(nsvcs ? nsvcs : 1, sizeof *svcs);
-    if (!svcs)
+    services.n = runit_list_len(names);
+    services.list = calloc(services.n ? services.n : 1, sizeof *services.list);
+    if (!services.list)
         die(1, "out of memory");
-    bool ok = true, any = waiting || restart_n || opt.verbose;
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
+    bool ok = true, any = waiting || services.restart_n || opt.verbose;
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
         s->name = names[i];
         s->pidfd = -1;
         s->next_look = -1;
+        s->pr.out_fd = s->pr.io.fd = -1;
         snprintf(s->dir, sizeof s->dir, "%s/%s", SERVICE_DIR, s->name);
         char path[PATH_MAX + 16], err[512];
         snprintf(path, sizeof path, "%s/depends", s->dir);
@@ -94,14 +95,14 @@ bool services_prepare(bool waiting)
             ok = false;
         }
         s->ndeps = runit_list_len(s->deps);
-        s->critical = runit_has_file(s->dir, "critical");
+        s->sm.critical = runit_has_file(s->dir, "critical");
         bool held;
         s->enabled = !runit_has_down(s->dir, &held) || held;
         if (!probe_for_service(s->dir, &s->probe, err, sizeof err)) {
             error("service %s: %s", s->name, err);
             ok = false;
         }
-        s->loud = s->ndeps || s->critical || runit_has_file(s->dir, "ready") || waiting;
+        s->loud = s->ndeps || s->sm.critical || runit_has_file(s->dir, "ready") || waiting;
         snprintf(path, sizeof path, "%s/%s", CINIT_NOTE_DIR, s->name);
         if (unlink(path) < 0 && errno != ENOENT) /* what an earlier boot noted is not true now */
             debug("cannot remove %s: %s", path, strerror(errno));
@@ -111,8 +112,8 @@ bool services_prepare(bool waiting)
             warning("cannot remove %s: %s", path, strerror(errno));
     }
     free(names); /* the strings now belong to svcs */
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
         s->dep = calloc(s->ndeps ? s->ndeps : 1, sizeof *s->dep);
         if (!s->dep)
             die(1, "out of memory");
@@ -123,7 +124,7 @@ bool services_prepare(bool waiting)
                 ok = false;
                 continue;
             }
-            s->dep[k] = (size_t)(d - svcs);
+            s->dep[k] = (size_t)(d - services.list);
             d->loud = true;
             if (!d->enabled)
                 warning("service %s depends on %s, which is disabled (down file): it waits until %s is up", s->name,
@@ -131,12 +132,12 @@ bool services_prepare(bool waiting)
         }
     }
     if (ok) {
-        struct svc **stack = calloc(nsvcs + 1, sizeof *stack);
+        struct svc **stack = calloc(services.n + 1, sizeof *stack);
         if (!stack)
             die(1, "out of memory");
-        for (size_t i = 0; i < nsvcs && ok; i++) {
+        for (size_t i = 0; i < services.n && ok; i++) {
             struct buf b = {0};
-            if (svcs[i].mark == 0 && cycle_from(&svcs[i], stack, 0, &b)) {
+            if (services.list[i].mark == 0 && cycle_from(&services.list[i], stack, 0, &b)) {
                 error("services depend on each other in a cycle: %s", buf_cstr(&b));
                 ok = false;
             }
@@ -146,13 +147,23 @@ bool services_prepare(bool waiting)
     }
     if (!ok)
         return false;
-    svc_active = any;
-    if (!svc_active)
+    services.active = any;
+    if (!services.active)
         return true;
-    clock_gettime(CLOCK_REALTIME, &svc_boot);
+    clock_gettime(CLOCK_REALTIME, &services.boot);
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc_sm *m = &services.list[i].sm;
+        svc_init(m, false);
+        m->probe = services.list[i].probe.kind;
+        m->restart_n = services.restart_n;
+        m->restart_window_ms = services.restart_window_ms;
+        /* a status, or a record of critical.c, older than this boot is none of this one's */
+        m->boot_sec = m->run_sec = services.boot.tv_sec;
+        m->boot_nsec = m->run_nsec = services.boot.tv_nsec;
+    }
     /* held back until their dependencies are ready (see the top of this file) */
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
         if (!s->ndeps || !s->enabled)
             continue;
         char path[PATH_MAX + 8];
@@ -166,14 +177,13 @@ bool services_prepare(bool waiting)
                   s->ndeps > 1 ? "are" : "is", path, strerror(errno));
             return false;
         }
-        s->held = s->marker = true;
+        s->sm.state = SVC_HELD;
+        s->marker = true;
         debug("service %s held until its dependencies are ready", s->name);
     }
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
-        s->run_sec = svc_boot.tv_sec; /* a record older than this boot names no run of it */
-        s->run_nsec = svc_boot.tv_nsec;
-        if (s->critical)
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
+        if (s->sm.critical)
             finish_install(s);
     }
     return true;

@@ -14,6 +14,7 @@
  * pidfd held on the run, for which the kernel (Linux 6.15+, PIDFD_INFO_EXIT) keeps it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,25 +29,18 @@
 #include "runit.h"
 #include "services.h"
 
-#define PROBE_TIMEOUT_MS 1000
-/* A probe costs microseconds (./check a fork and exec): retried often, the delay between tries
- * growing by half each time, so that a service is seen ready at most ~100 ms late. */
-#define BACKOFF_MIN_MS 5
-#define BACKOFF_MAX_MS 100
-#define CHECK_BACKOFF_MIN_MS 20
-#define CHECK_BACKOFF_MAX_MS 250
 #define REPORT_EVERY_MS 5000
 
-struct svc *svcs;
-size_t nsvcs;
-bool svc_active;
-long restart_n, restart_window_ms;
-struct timespec svc_boot;
+struct services services = {.exit_status = -1};
 static int ifd = -1;
 static bool unwatched; /* a polled service's supervise dir is not watched yet */
-static long poll_backoff = BACKOFF_MIN_MS, next_poll = -1;
+static long poll_backoff = SVC_BACKOFF_MIN_MS, look_backoff = SVC_BACKOFF_MIN_MS;
+static long long next_poll = -1;
+static void tick(void);
+static void tick_once(void);
+static void tick_due(void *arg);
+static struct loop_timer tick_timer = {.fn = tick_due};
 
-int services_exit_status = -1;
 
 /* Which service each inotify watch belongs to (index + 1, 0: none), and whether it is the
  * parent dir of some dangling supervise link (PARENT; a dir many services may share). The kernel
@@ -89,7 +83,7 @@ static size_t wd_bits(int wd) { return wd < 0 || (size_t)wd >= nwd ? 0 : wd_svc[
 static struct svc *wd_find(int wd)
 {
     size_t i = wd_bits(wd) & ~PARENT;
-    return i ? &svcs[i - 1] : NULL;
+    return i ? &services.list[i - 1] : NULL;
 }
 
 /* supervise/ of s is a link whose target is not there yet (the image links it into /run,
@@ -144,16 +138,16 @@ static void watch_one(struct svc *s, bool from_event)
     }
     s->watched = true;
     s->dirty = true; /* runsv may have written its status before the watch was there */
-    wd_note(wd, (size_t)(s - svcs) + 1);
+    wd_note(wd, (size_t)(s - services.list) + 1);
 }
 
 /* only_polled: the poll's turn, for the services no watch speaks for */
 static void watch_all(bool only_polled)
 {
     unwatched = false;
-    for (size_t i = 0; i < nsvcs; i++)
-        if (!only_polled || svcs[i].polled)
-            watch_one(&svcs[i], false);
+    for (size_t i = 0; i < services.n; i++)
+        if (!only_polled || services.list[i].polled)
+            watch_one(&services.list[i], false);
     if (!unwatched)
         next_poll = -1;
     else if (next_poll < 0)
@@ -175,13 +169,14 @@ static void note(const struct svc *s, const char *text)
 /* a dir named NAME appeared where supervise links point: the services waiting for it */
 static void link_target_made(const char *name)
 {
-    for (size_t i = 0; i < nsvcs; i++)
-        if (!svcs[i].watched && svcs[i].link_base[0] && strcmp(svcs[i].link_base, name) == 0)
-            watch_one(&svcs[i], true);
+    for (size_t i = 0; i < services.n; i++)
+        if (!services.list[i].watched && services.list[i].link_base[0] && strcmp(services.list[i].link_base, name) == 0)
+            watch_one(&services.list[i], true);
 }
 
-static void events(void)
+static void events(void *arg, short revents)
 {
+    (void)arg, (void)revents;
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     for (;;) {
         ssize_t n = read(ifd, buf, sizeof buf);
@@ -217,160 +212,144 @@ static void events(void)
     }
 }
 
+static void events_then_tick(void *arg, short revents)
+{
+    events(arg, revents);
+    tick();
+}
+
 void services_start(void)
 {
-    if (!svc_active)
+    if (!services.active)
         return;
     ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (ifd < 0) {
-        warning("inotify: %s: services are looked at every %d ms", strerror(errno), BACKOFF_MAX_MS);
+        warning("inotify: %s: services are looked at every %d ms", strerror(errno), SVC_BACKOFF_MAX_MS);
         unwatched = true;
     } else {
         /* the service dirs themselves, for their supervise dir to appear */
-        for (size_t i = 0; i < nsvcs; i++) {
-            int wd = inotify_add_watch(ifd, svcs[i].dir, IN_CREATE | IN_MOVED_TO);
-            svcs[i].polled = wd < 0; /* a dangling link: nothing will say when it comes */
+        for (size_t i = 0; i < services.n; i++) {
+            int wd = inotify_add_watch(ifd, services.list[i].dir, IN_CREATE | IN_MOVED_TO);
+            services.list[i].polled = wd < 0; /* a dangling link: nothing will say when it comes */
             wd_note(wd, i + 1);
         }
         watch_all(false);
-        extra_fd = ifd;
-        extra_ready = events;
+        if (!loop_watch(ifd, POLLIN, events_then_tick, NULL))
+            unwatched = true;
     }
-    long now = now_ms();
-    for (size_t i = 0; i < nsvcs; i++)
-        svcs[i].run_since = now;
+    long long now = now_ms();
+    for (size_t i = 0; i < services.n; i++)
+        services.list[i].sm.run_since = now;
     if (unwatched)
         next_poll = now;
+    loop_timer_at(&tick_timer, now);
 }
 
 static bool deps_ready(const struct svc *s)
 {
     for (size_t k = 0; k < s->ndeps; k++)
-        if (!svcs[s->dep[k]].ready)
+        if (services.list[s->dep[k]].sm.state != SVC_READY)
             return false;
     return true;
+}
+
+static void act(struct svc *s, unsigned todo, const struct runit_status *st, long long now);
+
+static void feed(struct svc *s, const struct svc_event *ev, long long now)
+{
+    unsigned todo = svc_step(&s->sm, ev, now);
+    if (todo)
+        act(s, todo, &ev->status, now);
 }
 
 /* `sv up` for the held services whose dependencies are all ready. One whose runsv does not
  * read its control fifo yet stays held: its supervise dir's next event brings cinit back. */
 static void release_ready(void)
 {
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *d = &svcs[i];
-        if (!d->held || !deps_ready(d))
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *d = &services.list[i];
+        if (d->sm.state != SVC_HELD || !deps_ready(d))
             continue;
         if (runit_control(d->dir, 'u') < 0) {
             if (errno != ENOENT && errno != ENXIO)
                 warning("cannot start service %s: %s", d->name, strerror(errno));
             continue;
         }
-        d->held = false;
+        feed(d, &(struct svc_event){.kind = SVC_EV_RELEASED}, now_ms());
         info("Starting service %s: what it depends on is ready.", d->name);
     }
 }
 
-static void set_ready(struct svc *s, long now)
+static void said_ready(struct svc *s, long long now)
 {
-    s->ready = true;
-    s->next_probe = -1;
-    double t = (double)(now - s->run_since) / 1000.0;
+    double t = (double)(now - s->sm.run_since) / 1000.0;
     if (s->loud)
         info("Service %s is ready (%.2f s after its start%s%s).", s->name, t, s->probe.text[0] ? ", " : "", s->probe.text);
     debug("service %s is ready, %.3f s after its start", s->name, t);
-    release_ready();
 }
 
-/* CINIT_RESTART_LIMIT: one more unasked exit of s; true if it is now left down */
-static bool count_exit(struct svc *s, long now)
+static void gave_up(struct svc *s)
 {
-    if (!restart_n || s->critical || s->gave_up)
-        return false;
-    size_t k = 0;
-    for (size_t i = 0; i < s->nstarts; i++)
-        if (now - s->starts[i] < restart_window_ms)
-            s->starts[k++] = s->starts[i];
-    s->starts[k++] = now;
-    s->nstarts = k;
-    if ((long)k <= restart_n)
-        return false;
     char text[256];
-    snprintf(text, sizeof text, "restarted %ld times in %.3g s (CINIT_RESTART_LIMIT=%ld/%.3g): left down\n", restart_n,
-             (double)restart_window_ms / 1000, restart_n, (double)restart_window_ms / 1000);
+    snprintf(text, sizeof text, "restarted %ld times in %.3g s (CINIT_RESTART_LIMIT=%ld/%.3g): left down\n", services.restart_n,
+             (double)services.restart_window_ms / 1000, services.restart_n, (double)services.restart_window_ms / 1000);
     error("service %s %.*s", s->name, (int)strlen(text) - 1, text);
     note(s, text);
-    s->gave_up = true;
-    if (runit_control(s->dir, 'd') < 0)
-        warning("cannot stop service %s: %s", s->name, strerror(errno));
-    return true;
 }
 
-static void run_ended(struct svc *s, const struct runit_status *st, long now)
+/* what the machine asks for, in this order */
+static void act(struct svc *s, unsigned todo, const struct runit_status *st, long long now)
 {
-    bool was_ready = s->ready;
-    s->ready = false;
-    s->next_probe = -1;
-    s->pid = 0;
-    bool unasked = !s->asked && !shutting_down;
-    if (unasked)
-        count_exit(s, now);
-    if (s->critical && unasked && services_exit_status < 0) {
-        (void)runit_control(s->dir, 'd'); /* no restart while cinit learns how it ended */
-        critical_ended_unasked(s, st, now);
-        return;
+    if (todo & SVC_DO_CANCEL_PROBE)
+        service_probe_cancel(s);
+    if (todo & SVC_DO_NEW_RUN) {
+        s->why[0] = '\0';
+        s->next_report = now + PROBE_UP_MS;
+        if (s->sm.critical)
+            critical_run_started(s);
     }
-    int ws = critical_pidfd_status(s);
-    if (was_ready && s->loud && unasked) {
+    if (todo & SVC_DO_GAVE_UP)
+        gave_up(s);
+    if ((todo & SVC_DO_STOP) && runit_control(s->dir, 'd') < 0 && (todo & SVC_DO_GAVE_UP))
+        warning("cannot stop service %s: %s", s->name, strerror(errno));
+    if ((todo & SVC_DO_WARN_DOWN) && s->loud) {
         char d[64];
+        int ws = critical_pidfd_status(s);
         if (ws >= 0)
             warning("service %s %s.", s->name, describe_status(ws, d, sizeof d));
         else
             warning("service %s went down.", s->name);
     }
-}
-
-static void new_run(struct svc *s, const struct runit_status *st, long now)
-{
-    pid_t pid = st->pid;
-    s->pid = pid;
-    s->run_sec = st->since;
-    s->run_nsec = st->nsec;
-    s->asked = false;
-    s->run_since = now;
-    s->ready = false;
-    s->why[0] = '\0';
-    s->next_report = now + PROBE_UP_MS;
-    if (s->critical)
-        critical_run_started(s);
-    if (s->gave_up)
-        return;
-    switch (s->probe.kind) {
-    case PROBE_NOW:
-        set_ready(s, now);
-        return;
-    case PROBE_UP:
-        s->next_probe = now + PROBE_UP_MS;
-        return;
-    case PROBE_CHECK:
-        s->backoff = CHECK_BACKOFF_MIN_MS;
-        s->next_probe = now;
-        return;
-    default:
-        s->backoff = BACKOFF_MIN_MS;
-        s->next_probe = now;
-        return;
+    if ((todo & SVC_DO_QUICK_EXIT) && s->loud)
+        debug("service %s exited at once", s->name);
+    if (todo & SVC_DO_LEARN_EXIT)
+        critical_learn(s, st, now); /* its answer comes back through service_exit_known */
+    if (todo & SVC_DO_CRITICAL) {
+        critical_end(s, s->sm.exit_status);
+        for (size_t i = 0; i < services.n; i++) /* nothing else ends unasked from now on */
+            feed(&services.list[i], &(struct svc_event){.kind = SVC_EV_STOPPING}, now);
+    }
+    if (todo & SVC_DO_PROBE)
+        service_probe_start(s, now);
+    if (todo & SVC_DO_READY) {
+        said_ready(s, now);
+        release_ready();
     }
 }
 
-/* what runsv says about s now */
-static void look(struct svc *s, long now)
+void service_exit_known(struct svc *s, int ws)
 {
-    struct runit_status st;
-    if (runit_read_status(s->dir, &st) < 0 || st.since < (long long)svc_boot.tv_sec ||
-        (st.since == (long long)svc_boot.tv_sec && st.nsec < svc_boot.tv_nsec))
+    feed(s, &(struct svc_event){.kind = SVC_EV_EXIT_STATUS, .wait_status = ws}, now_ms());
+}
+
+/* what runsv says about s now */
+static void look(struct svc *s, long long now)
+{
+    struct svc_event ev = {.kind = SVC_EV_STATUS};
+    if (runit_read_status(s->dir, &ev.status) < 0)
         return;
-    bool first = !s->seen;
-    s->seen = true;
-    if (s->marker && runit_supervised(s->dir)) {
+    feed(s, &ev, now);
+    if (s->marker && s->sm.seen && runit_supervised(s->dir)) {
         /* runsv has read it: the service stays down until it is sent `u` */
         char path[PATH_MAX + 8];
         snprintf(path, sizeof path, "%s/down", s->dir);
@@ -378,142 +357,136 @@ static void look(struct svc *s, long now)
             warning("cannot remove %s: %s", path, strerror(errno));
         s->marker = false;
     }
-    if (s->ending) {
-        critical_settle(s, &st, now);
-        return;
-    }
-    if (st.state == RUNIT_RUN && st.pid > 0) {
-        if (st.pid != s->pid) {
-            if (s->pid)
-                run_ended(s, &st, now);
-            if (s->ending)
-                return;
-            new_run(s, &st, now);
-        }
-        if (!st.want_up || st.got_term)
-            s->asked = true;
-    } else {
-        if (!st.want_up)
-            s->asked = true;
-        bool fresh_down = st.state == RUNIT_DOWN && (st.since != s->down_since || st.nsec != s->down_nsec);
-        if (st.state == RUNIT_DOWN) {
-            s->down_since = st.since;
-            s->down_nsec = st.nsec;
-        }
-        if (s->pid) {
-            run_ended(s, &st, now);
-            s->expect_down = st.state == RUNIT_FINISH;
-        } else if (fresh_down && s->expect_down) {
-            s->expect_down = false;
-        } else if (fresh_down && st.want_up && !first && !shutting_down) {
-            /* a run that ended before cinit saw it start */
-            bool gave_up = count_exit(s, now);
-            if (s->critical && services_exit_status < 0) {
-                critical_ended_unasked(s, &st, now);
-            } else if (!gave_up && s->loud) {
-                debug("service %s exited at once", s->name);
-            }
-        }
-    }
 }
 
-static void probe(struct svc *s, long now)
+/* a probe's turn: if the run is still the one it is for */
+static void begin_probe(struct svc *s, long long now)
 {
     struct runit_status st;
-    if (runit_read_status(s->dir, &st) < 0 || st.state != RUNIT_RUN || st.pid != s->pid) {
+    if (runit_read_status(s->dir, &st) < 0) {
+        /* its supervise dir went (replaced, removed): a failed try, so that the next waits its
+         * turn instead of coming back at once, and again */
+        char why[300];
+        snprintf(why, sizeof why, "cannot read its supervise/status: %s", strerror(errno));
+        service_probed(s, false, why);
+        return;
+    }
+    if (st.state != RUNIT_RUN || st.pid != s->sm.pid) {
         look(s, now);
         return;
     }
-    char why[512] = "";
-    bool ok;
-    if (s->probe.kind == PROBE_UP) {
-        ok = true;
-    } else if (s->probe.kind == PROBE_CHECK) {
-        char **envp = env_to_environ(&env);
-        ok = probe_run_check(s->dir, envp, PROBE_TIMEOUT_MS, why, sizeof why);
-        env_free_environ(envp);
-    } else {
-        ok = probe_run(&s->probe, PROBE_TIMEOUT_MS, why, sizeof why);
-    }
-    now = now_ms();
-    if (ok) {
-        set_ready(s, now);
-        return;
-    }
-    if (s->loud && now >= s->next_report) {
-        info("Service %s is not ready yet (%s%s%s).", s->name, s->probe.kind == PROBE_CHECK ? "" : s->probe.text,
-             s->probe.kind == PROBE_CHECK ? "" : ": ", why);
-        s->next_report = now + REPORT_EVERY_MS;
-    }
-    snprintf(s->why, sizeof s->why, "%s", why);
-    int max = s->probe.kind == PROBE_CHECK ? CHECK_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
-    s->next_probe = now + s->backoff;
-    s->backoff = s->backoff + s->backoff / 2 + 1 > max ? max : s->backoff + s->backoff / 2 + 1;
+    feed(s, &(struct svc_event){.kind = SVC_EV_PROBE_DUE}, now);
 }
 
-long services_tick(void)
+void service_probed(struct svc *s, bool ok, const char *why)
 {
-    if (!svc_active || shutting_down)
-        return -1;
-    long now = now_ms();
+    long long now = now_ms();
+    feed(s, &(struct svc_event){.kind = SVC_EV_PROBED, .ok = ok}, now);
+    if (!ok && s->sm.state == SVC_STARTING) {
+        if (s->loud && now >= s->next_report) {
+            info("Service %s is not ready yet (%s%s%s).", s->name, s->probe.kind == PROBE_CHECK ? "" : s->probe.text,
+                 s->probe.kind == PROBE_CHECK ? "" : ": ", why);
+            s->next_report = now + REPORT_EVERY_MS;
+        }
+        snprintf(s->why, sizeof s->why, "%s", why);
+    }
+    tick();
+}
+
+/* Does what is due, and arms the timer for what comes next. A probe's result can come back
+ * while a tick starts it (a refused connect): that asks for one more pass, not a nested one. */
+static void tick(void)
+{
+    static bool ticking, again_asked;
+    if (ticking) {
+        again_asked = true;
+        return;
+    }
+    ticking = true;
+    do {
+        again_asked = false;
+        tick_once();
+    } while (again_asked);
+    ticking = false;
+}
+
+static void tick_once(void)
+{
+    loop_timer_stop(&tick_timer);
+    if (!services.active || cinit.shutting_down)
+        return;
+    long long now = now_ms();
     bool poll_due = unwatched && next_poll >= 0 && now >= next_poll;
     if (poll_due) {
         if (ifd >= 0)
             watch_all(true);
-        poll_backoff = poll_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : poll_backoff * 2;
+        poll_backoff = poll_backoff * 2 > SVC_BACKOFF_MAX_MS ? SVC_BACKOFF_MAX_MS : poll_backoff * 2;
         next_poll = unwatched ? now + poll_backoff : -1;
     }
     /* only the services an event or a new watch names, and at the poll's pace those no watch
-     * speaks for: each look is an open and a read, and this runs at every turn of the loop */
-    bool all = all_dirty || ifd < 0;
+     * speaks for: each look is an open and a read */
+    bool all = all_dirty || ifd < 0, again = false;
     all_dirty = false;
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
         bool due = s->next_look >= 0 && now >= s->next_look;
         if (!all && !s->dirty && !due && !(poll_due && s->polled && !s->watched))
             continue;
         s->dirty = false;
         s->next_look = -1;
         look(s, now);
-        /* cinit's down file goes once runsv reads its fifo, which no status change may follow */
-        if (s->marker && s->seen)
-            s->dirty = true;
+        /* cinit's down file goes once runsv reads its fifo, which no status change may follow:
+         * looked at again, less and less often */
+        if (s->marker && s->sm.seen)
+            s->dirty = again = true;
     }
     release_ready();
-    long next = unwatched ? next_poll : -1;
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
-        if (s->pid && !s->ready && s->next_probe >= 0 && now_ms() >= s->next_probe)
-            probe(s, now_ms());
-        if (s->pid && !s->ready && s->next_probe >= 0 && (next < 0 || s->next_probe < next))
-            next = s->next_probe;
+    long long next = unwatched ? next_poll : -1;
+    if (again) {
+        long long at = now + look_backoff;
+        look_backoff = look_backoff * 2 > SVC_BACKOFF_MAX_MS ? SVC_BACKOFF_MAX_MS : look_backoff * 2;
+        next = next < 0 || at < next ? at : next;
+    }
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
+        if (s->sm.state == SVC_STARTING && s->sm.next_probe >= 0 && now >= s->sm.next_probe)
+            begin_probe(s, now);
+        if (s->sm.state == SVC_STARTING && s->sm.next_probe >= 0 && (next < 0 || s->sm.next_probe < next))
+            next = s->sm.next_probe;
         if (s->next_look >= 0 && (next < 0 || s->next_look < next))
             next = s->next_look;
     }
-    return next;
+    if (next >= 0)
+        loop_timer_at(&tick_timer, next);
+}
+
+static void tick_due(void *arg)
+{
+    (void)arg;
+    tick();
 }
 
 static bool all_ready_or_stop(void)
 {
-    if (stop_signal)
+    if (cinit.stop_signal)
         return true;
-    for (size_t i = 0; i < nsvcs; i++)
-        if (svcs[i].enabled && !svcs[i].ready)
+    for (size_t i = 0; i < services.n; i++)
+        if (services.list[i].enabled && services.list[i].sm.state != SVC_READY)
             return false;
     return true;
 }
 
 bool services_wait_ready(long timeout_ms)
 {
-    if (!svc_active || stop_signal)
-        return !stop_signal;
+    if (!services.active || cinit.stop_signal)
+        return !cinit.stop_signal;
     struct buf b = {0};
     size_t n = 0;
-    services_tick();
-    for (size_t i = 0; i < nsvcs; i++)
-        if (svcs[i].enabled && !svcs[i].ready)
-            buf_addf(&b, "%s%s", n++ ? ", " : "", svcs[i].name);
-    long start = now_ms();
+    tick();
+    for (size_t i = 0; i < services.n; i++)
+        if (services.list[i].enabled && services.list[i].sm.state != SVC_READY)
+            buf_addf(&b, "%s%s", n++ ? ", " : "", services.list[i].name);
+    long long start = now_ms();
     if (n) {
         if (timeout_ms)
             info("Waiting up to %.3g s for %s to be ready: %s", (double)timeout_ms / 1000, n > 1 ? "services" : "service",
@@ -523,22 +496,23 @@ bool services_wait_ready(long timeout_ms)
     }
     buf_free(&b);
     bool ok = wait_until(all_ready_or_stop, timeout_ms ? start + timeout_ms : -1);
-    if (stop_signal)
+    if (cinit.stop_signal)
         return false;
     if (ok) {
         if (n)
             info("All services are ready (%.2f s).", (double)(now_ms() - start) / 1000);
         return true;
     }
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
-        if (!s->enabled || s->ready)
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
+        if (!s->enabled || s->sm.state == SVC_READY)
             continue;
         char last[256] = "";
         bool has_last = runit_last_output(s->dir, last, sizeof last);
-        const char *state = s->held ? "still waiting for what it depends on" : !s->pid ? "not running" : s->why[0] ? s->why : "not ready";
+        bool held = s->sm.state == SVC_HELD, runs = s->sm.pid && !held;
+        const char *state = held ? "still waiting for what it depends on" : !s->sm.pid ? "not running" : s->why[0] ? s->why : "not ready";
         error("service %s is not ready after %.3g s: %s%s%s%s", s->name, (double)timeout_ms / 1000,
-              s->probe.text[0] && s->pid && !s->held ? s->probe.text : "", s->probe.text[0] && s->pid && !s->held ? ": " : "",
+              s->probe.text[0] && runs ? s->probe.text : "", s->probe.text[0] && runs ? ": " : "",
               state, has_last ? "; its last output: " : "");
         if (has_last)
             error("  %s", last);
@@ -548,16 +522,16 @@ bool services_wait_ready(long timeout_ms)
 
 void services_stop(void)
 {
-    if (!svc_active)
+    if (!services.active)
         return;
-    svc_active = false;
-    if (extra_fd == ifd) {
-        extra_fd = -1;
-        extra_ready = NULL;
-    }
+    services.active = false;
+    loop_timer_stop(&tick_timer);
+    if (ifd >= 0)
+        loop_unwatch(ifd);
     /* the inotify instance stays open (close-on-exec): closing it costs a grace period */
-    for (size_t i = 0; i < nsvcs; i++) {
-        struct svc *s = &svcs[i];
+    for (size_t i = 0; i < services.n; i++) {
+        struct svc *s = &services.list[i];
+        service_probe_cancel(s);
         finish_remove(s);
         if (s->marker) {
             char path[PATH_MAX + 8];

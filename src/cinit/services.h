@@ -9,9 +9,23 @@
 #include <time.h>
 
 #include "probe.h"
+#include "svc_state.h"
 #include "runit.h"
+#include "loop.h"
+#include "util.h"
 
-#define MAX_STARTS 64
+#define MAX_STARTS SVC_MAX_STARTS
+
+/* a probe in flight (service_probe.c) */
+struct svc_probe {
+    bool active;        /* its result is awaited */
+    bool timed_out;
+    pid_t pid;          /* ./check, 0: none (a cancelled one may still be on its way out) */
+    int out_fd;         /* its output, -1: none */
+    struct buf out;
+    struct probe_io io; /* tcp, unix, http */
+    struct loop_timer deadline;
+};
 
 struct svc {
     char *name;
@@ -19,49 +33,43 @@ struct svc {
     char **deps;
     size_t *dep, ndeps;
     struct probe probe;
-    bool enabled;  /* no down file of the user's */
-    bool held;     /* waits for its dependencies, `u` not sent yet */
-    bool marker;   /* cinit's down file is still there */
-    bool critical, loud, gave_up;
-    int mark;      /* cycle search */
-    pid_t pid;     /* the run followed, 0: none */
+    struct svc_sm sm; /* where it stands (svc_state.h) */
+    bool enabled;     /* no down file of the user's */
+    bool marker;      /* cinit's down file is still there */
+    bool loud;
+    int mark;         /* cycle search */
+    /* how a critical run ended (critical.c) */
     int pidfd;
-    long long run_sec; /* its start, as supervise/status gives it (what finish.c's record names) */
-    long run_nsec;
-    long long used_sec; /* the run of the record last taken */
+    long long used_sec;   /* the run of the record last taken */
     long used_nsec;
-    bool hook, hook_made; /* its ./finish is cinit's (finish.c); this boot made it */
-    bool ending;    /* a critical run ended unasked: how, is not known yet */
-    long next_look; /* read its status again then (a ./finish not started yet), -1: no need */
-    bool asked;    /* this run was asked to stop (want down, TERM) */
-    long run_since, next_probe, next_report;
-    int backoff;
-    bool ready;
-    bool seen;        /* a status of this boot's runsv was read */
-    bool expect_down; /* the run ended into ./finish: the down status that follows is its */
-    bool watched;     /* its supervise dir has a watch */
-    bool dirty;       /* an event (or a new watch) says: read its status again */
-    bool polled;      /* no watch will say when its supervise dir comes: looked for by polling */
+    bool hook, hook_made; /* its ./finish is cinit's; this boot made it */
+    long long next_look;  /* read its status again then (a ./finish not started yet), -1: no need */
+    /* following its supervise dir */
+    bool watched; /* its supervise dir has a watch */
+    bool dirty;   /* an event (or a new watch) says: read its status again */
+    bool polled;  /* no watch will say when its supervise dir comes: looked for by polling */
     char link_base[NAME_MAX + 1]; /* supervise/ is a link to a dir not there yet: that dir's name,
                                    * watched for in its parent */
-    long long down_since, down_nsec;
+    /* its probe, and what cinit says of it */
+    struct svc_probe pr;
+    long long next_report;
     char why[512];
-    long starts[MAX_STARTS];
-    size_t nstarts;
 };
 
-extern struct svc *svcs;
-extern size_t nsvcs;
-extern bool svc_active;                /* some service is followed at all */
-extern long restart_n, restart_window_ms; /* CINIT_RESTART_LIMIT */
-extern struct timespec svc_boot;       /* a status older than this is left from an earlier boot */
+
+/* service_probe.c: one probe of s (its kind not PROBE_UP/NOW), its result to service_probed */
+void service_probe_start(struct svc *s, long long now);
+void service_probe_cancel(struct svc *s);
+void service_probed(struct svc *s, bool ok, const char *why);
+/* services.c: how a critical run ended is known (ws, -1: not to be known) */
+void service_exit_known(struct svc *s, int ws);
 
 /* critical.c: how a critical service's ./run ended, and the container's end it brings */
 void critical_run_started(struct svc *s);
-/* its run ended unasked: the container stops once its status is known (now, or at a later look) */
-void critical_ended_unasked(struct svc *s, const struct runit_status *st, long now);
-/* a later look while s->ending */
-void critical_settle(struct svc *s, const struct runit_status *st, long now);
+/* its run ended unasked: find out how (now, or at a later look), and tell service_exit_known */
+void critical_learn(struct svc *s, const struct runit_status *st, long long now);
+/* the container ends with wait status ws (-1: unknown) */
+void critical_end(struct svc *s, int ws);
 /* the wait status the kernel kept for the run's pidfd (closed), -1 if none */
 int critical_pidfd_status(struct svc *s);
 void finish_install(struct svc *s);

@@ -11,7 +11,7 @@
 
 /* ---- /proc ---- */
 
-static bool no_children(void) { return !have_children; }
+static bool no_children(void) { return !loop_children(); }
 
 /* PID and parent PID (and command name) of one /proc entry. */
 static bool proc_stat(pid_t pid, pid_t *ppid, char *comm, size_t commlen)
@@ -75,7 +75,7 @@ size_t scan_proc(struct procent **out)
 /* Signal every remaining process: all of the namespace as PID 1, else our descendants. */
 static void signal_all(int sig)
 {
-    if (pid1) {
+    if (cinit.pid1) {
         if (kill(-1, sig) < 0 && errno != ESRCH)
             warning("kill(-1, %d): %s", sig, strerror(errno));
         return;
@@ -108,16 +108,16 @@ static void signal_all(int sig)
 
 void kill_all(void)
 {
-    if (have_children) /* else nobody has come since the wait that said so (spawn sets it) */
-        reap_all();
-    if (!have_children)
-        return; /* as PID 1 every process left is a descendant, so none is left */
+    /* no child at the last reap: nobody has come since (a spawn says so); as PID 1 every process
+     * left is a descendant, so none is left */
+    if (!loop_children() || !reap_all())
+        return;
     info("Killing all processes...");
     signal_all(SIGTERM);
     signal_all(SIGCONT); /* a stopped process only sees its TERM once it runs again */
-    if (wait_until(no_children, now_ms() + kill_all_ms))
+    if (wait_until(no_children, now_ms() + opt.kill_all_ms))
         return;
-    warning("processes still running after %ld ms: killing them", kill_all_ms);
+    warning("processes still running after %ld ms: killing them", opt.kill_all_ms);
     signal_all(SIGKILL);
     if (!wait_until(no_children, now_ms() + 5000))
         warning("some processes could not be killed; exiting anyway");
@@ -125,7 +125,7 @@ void kill_all(void)
 
 void shutdown_all(void)
 {
-    shutting_down = true;
+    cinit.shutting_down = true;
     debug("shutdown");
     /* The shutdown scripts frame the stop of the services (they drain or save what the
      * services hold), so --skip-runit skips them too, as it does in baseimage-docker's my_init. */

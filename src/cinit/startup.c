@@ -107,7 +107,7 @@ static void reimport(void)
 
 /* ---- scripts ---- */
 
-static bool script_done(void) { return script.done; }
+static bool script_done(void) { return cinit.script.done; }
 
 bool is_executable_file(const char *path)
 {
@@ -118,12 +118,10 @@ bool is_executable_file(const char *path)
 int run_script(const char *path)
 {
     char *argv[] = {(char *)path, NULL};
-    script = (struct child){0};
-    script.pid = spawn(argv, false);
-    if (script.pid < 0)
+    if (child_start(&cinit.script, argv, NULL) < 0)
         return -1;
     wait_until(script_done, -1);
-    return script.status;
+    return cinit.script.status;
 }
 
 /* what list_scripts gives for an empty directory: no allocation (free_list knows it) */
@@ -179,9 +177,9 @@ static void free_list(char **l)
 
 bool run_startup_files(void)
 {
-    char **l = list_scripts(init_dir);
+    char **l = list_scripts(opt.init_dir);
     bool ok = true;
-    for (char **p = l; *p && ok && !stop_signal; p++) {
+    for (char **p = l; *p && ok && !cinit.stop_signal; p++) {
         info("Running %s...", *p);
         int st = run_script(*p);
         if (st != 0) {
@@ -195,7 +193,7 @@ bool run_startup_files(void)
         reimport();
     }
     free_list(l);
-    if (ok && !stop_signal && is_executable_file(RC_LOCAL)) {
+    if (ok && !cinit.stop_signal && is_executable_file(RC_LOCAL)) {
         info("Running %s...", RC_LOCAL);
         int st = run_script(RC_LOCAL);
         if (st != 0) {
@@ -205,7 +203,7 @@ bool run_startup_files(void)
         }
         reimport();
     }
-    return ok && !stop_signal;
+    return ok && !cinit.stop_signal;
 }
 
 void run_shutdown_scripts(const char *dir)

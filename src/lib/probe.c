@@ -190,163 +190,196 @@ static int left_ms(long long deadline)
     return l < 0 ? 0 : l > INT_MAX ? INT_MAX : (int)l;
 }
 
-/* connect without blocking past the deadline: the socket, or -1 with the reason */
-static int connect_by(int family, int type, const struct sockaddr *sa, socklen_t salen, long long deadline,
-                      char *why, size_t whylen)
+/* ---- network and file probes, without blocking ---- */
+
+enum { STAGE_CONNECT = 1, STAGE_SEND, STAGE_RECV };
+
+void probe_close(struct probe_io *io)
 {
-    int fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        say_err(why, whylen, "socket: %s", strerror(errno));
-        return -1;
-    }
-    if (connect(fd, sa, salen) == 0)
-        return fd;
-    if (errno != EINPROGRESS && errno != EAGAIN) {
-        say_err(why, whylen, "%s", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    struct pollfd pf = {.fd = fd, .events = POLLOUT};
-    int n;
-    do
-        n = poll(&pf, 1, left_ms(deadline));
-    while (n < 0 && errno == EINTR);
-    int soerr = 0;
-    socklen_t sl = sizeof soerr;
-    if (n <= 0) {
-        say_err(why, whylen, "%s", n == 0 ? "timed out connecting" : strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
-        say_err(why, whylen, "%s", strerror(soerr ? soerr : errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
+    if (io->fd >= 0)
+        close(io->fd);
+    io->fd = -1;
+    io->stage = 0;
+    buf_free(&io->data);
 }
 
-static int connect_inet(const struct probe *p, long long deadline, char *why, size_t whylen)
+static int failed(struct probe_io *io, char *why, size_t whylen, const char *fmt, const char *arg)
 {
+    say_err(why, whylen, fmt, arg);
+    probe_close(io);
+    return PROBE_FAILED;
+}
+
+static int wait_for(struct probe_io *io, int stage, short events)
+{
+    io->stage = stage;
+    io->events = events;
+    return PROBE_PENDING;
+}
+
+/* the request is sent: http waits for its answer, the rest is ready */
+static int connected(struct probe_io *io, char *why, size_t whylen)
+{
+    if (io->p->kind != PROBE_HTTP) {
+        probe_close(io);
+        return PROBE_READY;
+    }
+    const struct probe *p = io->p;
+    bool v6 = strchr(p->host, ':') != NULL;
+    buf_addf(&io->data, "GET %s HTTP/1.0\r\nHost: %s%s%s:%d\r\nUser-Agent: cinit-probe\r\nConnection: close\r\n\r\n",
+             p->path, v6 ? "[" : "", p->host, v6 ? "]" : "", p->port);
+    io->off = 0;
+    (void)why, (void)whylen;
+    return wait_for(io, STAGE_SEND, POLLOUT);
+}
+
+static int start_connect(struct probe_io *io, int family, int type, const struct sockaddr *sa, socklen_t salen,
+                         char *why, size_t whylen)
+{
+    io->fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (io->fd < 0)
+        return failed(io, why, whylen, "socket: %s", strerror(errno));
+    if (connect(io->fd, sa, salen) == 0)
+        return connected(io, why, whylen);
+    if (errno == EINPROGRESS || errno == EAGAIN)
+        return wait_for(io, STAGE_CONNECT, POLLOUT);
+    return failed(io, why, whylen, "%s", strerror(errno));
+}
+
+static int start_inet(struct probe_io *io, char *why, size_t whylen)
+{
+    const struct probe *p = io->p;
     struct sockaddr_in in4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->port)};
     struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)p->port)};
     if (inet_pton(AF_INET, p->host, &in4.sin_addr) == 1)
-        return connect_by(AF_INET, SOCK_STREAM, (struct sockaddr *)&in4, sizeof in4, deadline, why, whylen);
+        return start_connect(io, AF_INET, SOCK_STREAM, (struct sockaddr *)&in4, sizeof in4, why, whylen);
     if (inet_pton(AF_INET6, p->host, &in6.sin6_addr) == 1)
-        return connect_by(AF_INET6, SOCK_STREAM, (struct sockaddr *)&in6, sizeof in6, deadline, why, whylen);
-    say_err(why, whylen, "bad address %s", p->host);
-    return -1;
+        return start_connect(io, AF_INET6, SOCK_STREAM, (struct sockaddr *)&in6, sizeof in6, why, whylen);
+    return failed(io, why, whylen, "bad address %s", p->host);
 }
 
-static bool http_get(const struct probe *p, long long deadline, char *why, size_t whylen)
+int probe_start(struct probe_io *io, const struct probe *p, char *why, size_t whylen)
 {
-    int fd = connect_inet(p, deadline, why, whylen);
-    if (fd < 0)
-        return false;
-    struct buf req = {0};
-    bool v6 = strchr(p->host, ':') != NULL;
-    buf_addf(&req, "GET %s HTTP/1.0\r\nHost: %s%s%s:%d\r\nUser-Agent: cinit-probe\r\nConnection: close\r\n\r\n",
-             p->path, v6 ? "[" : "", p->host, v6 ? "]" : "", p->port);
-    bool ok = false;
-    size_t off = 0;
-    while (off < req.len) {
-        ssize_t w = send(fd, req.p + off, req.len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && errno == EAGAIN) {
-            struct pollfd pf = {.fd = fd, .events = POLLOUT};
-            if (poll(&pf, 1, left_ms(deadline)) <= 0) {
-                say_err(why, whylen, "%s", "timed out sending the request");
-                goto out;
-            }
-            continue;
+    *io = (struct probe_io){.fd = -1, .p = p};
+    if (why && whylen)
+        why[0] = '\0';
+    switch (p->kind) {
+    case PROBE_TCP:
+    case PROBE_HTTP:
+        return start_inet(io, why, whylen);
+    case PROBE_UNIX: {
+        struct sockaddr_un su = {.sun_family = AF_UNIX};
+        memcpy(su.sun_path, p->path, strlen(p->path) + 1);
+        int r = start_connect(io, AF_UNIX, SOCK_STREAM, (struct sockaddr *)&su, sizeof su, why, whylen);
+        if (r == PROBE_FAILED && why && strcmp(why, strerror(EPROTOTYPE)) == 0) /* a datagram socket, as /dev/log */
+            r = start_connect(io, AF_UNIX, SOCK_DGRAM, (struct sockaddr *)&su, sizeof su, why, whylen);
+        return r;
+    }
+    case PROBE_FILE: {
+        struct stat st;
+        if (stat(p->path, &st) == 0)
+            return PROBE_READY;
+        say_err(why, whylen, "%s", strerror(errno));
+        return PROBE_FAILED;
+    }
+    default:
+        say_err(why, whylen, "%s", "not a probe that runs");
+        return PROBE_FAILED;
+    }
+}
+
+/* the status line is in: "HTTP/1.x NNN ...", 2xx and 3xx are ready */
+static int answered(struct probe_io *io, char *why, size_t whylen)
+{
+    const char *line = buf_cstr(&io->data);
+    const char *sp = strchr(line, ' ');
+    const char *code = sp ? sp + 1 : "";
+    if (strncmp(line, "HTTP/", 5) != 0 || !sp || code[0] < '1' || code[0] > '5' || code[1] < '0' || code[1] > '9' ||
+        code[2] < '0' || code[2] > '9')
+        return failed(io, why, whylen, "%s", "not an HTTP answer");
+    if (code[0] == '2' || code[0] == '3') {
+        probe_close(io);
+        return PROBE_READY;
+    }
+    char c[4] = {code[0], code[1], code[2], 0};
+    return failed(io, why, whylen, "HTTP %s", c);
+}
+
+int probe_step(struct probe_io *io, char *why, size_t whylen)
+{
+    if (io->stage == STAGE_CONNECT) {
+        int soerr = 0;
+        socklen_t sl = sizeof soerr;
+        if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr)
+            return failed(io, why, whylen, "%s", strerror(soerr ? soerr : errno));
+        return connected(io, why, whylen);
+    }
+    if (io->stage == STAGE_SEND) {
+        while (io->off < io->data.len) {
+            ssize_t w = send(io->fd, io->data.p + io->off, io->data.len - io->off, MSG_NOSIGNAL);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0 && errno == EAGAIN)
+                return PROBE_PENDING;
+            if (w < 0)
+                return failed(io, why, whylen, "send: %s", strerror(errno));
+            io->off += (size_t)w;
         }
-        if (w < 0) {
-            say_err(why, whylen, "send: %s", strerror(errno));
-            goto out;
+        io->data.len = 0;
+        return wait_for(io, STAGE_RECV, POLLIN);
+    }
+    if (io->stage == STAGE_RECV) {
+        char tmp[64];
+        for (;;) {
+            ssize_t r = recv(io->fd, tmp, sizeof tmp - 1 - io->data.len, 0);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0 && errno == EAGAIN)
+                return PROBE_PENDING;
+            if (r <= 0)
+                return failed(io, why, whylen, "%s", r == 0 ? "connection closed before an answer" : strerror(errno));
+            buf_add(&io->data, tmp, (size_t)r);
+            if (io->data.len >= 12)
+                return answered(io, why, whylen);
         }
-        off += (size_t)w;
     }
-    /* the status line: "HTTP/1.x NNN ..." */
-    char line[64];
-    size_t got = 0;
-    while (got < 12) {
-        struct pollfd pf = {.fd = fd, .events = POLLIN};
-        int n = poll(&pf, 1, left_ms(deadline));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            say_err(why, whylen, "%s", "timed out waiting for the answer");
-            goto out;
-        }
-        ssize_t r = recv(fd, line + got, sizeof line - 1 - got, 0);
-        if (r < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (r <= 0) {
-            say_err(why, whylen, "%s", r == 0 ? "connection closed before an answer" : strerror(errno));
-            goto out;
-        }
-        got += (size_t)r;
-    }
-    line[got] = '\0';
-    if (strncmp(line, "HTTP/", 5) != 0 || !strchr(line, ' ')) {
-        say_err(why, whylen, "%s", "not an HTTP answer");
-        goto out;
-    }
-    const char *code = strchr(line, ' ') + 1;
-    if (code[0] < '1' || code[0] > '5' || code[1] < '0' || code[1] > '9' || code[2] < '0' || code[2] > '9') {
-        say_err(why, whylen, "%s", "not an HTTP answer");
-        goto out;
-    }
-    ok = code[0] == '2' || code[0] == '3';
-    if (!ok) {
-        char c[4] = {code[0], code[1], code[2], 0};
-        say_err(why, whylen, "HTTP %s", c);
-    }
-out:
-    buf_free(&req);
-    close(fd);
-    return ok;
+    return failed(io, why, whylen, "%s", "not a probe in progress");
+}
+
+void probe_timed_out(struct probe_io *io, char *why, size_t whylen)
+{
+    say_err(why, whylen, "%s",
+            io->stage == STAGE_SEND   ? "timed out sending the request"
+            : io->stage == STAGE_RECV ? "timed out waiting for the answer"
+                                      : "timed out connecting");
+    probe_close(io);
 }
 
 bool probe_run(const struct probe *p, int timeout_ms, char *why, size_t whylen)
 {
     long long deadline = mono_ms() + timeout_ms;
-    if (why && whylen)
-        why[0] = '\0';
-    switch (p->kind) {
-    case PROBE_TCP: {
-        int fd = connect_inet(p, deadline, why, whylen);
-        if (fd < 0)
+    struct probe_io io;
+    int r = probe_start(&io, p, why, whylen);
+    while (r == PROBE_PENDING) {
+        struct pollfd pf = {.fd = io.fd, .events = io.events};
+        int n = poll(&pf, 1, left_ms(deadline));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            probe_close(&io);
+            say_err(why, whylen, "poll: %s", strerror(errno));
             return false;
-        close(fd);
-        return true;
-    }
-    case PROBE_UNIX: {
-        struct sockaddr_un su = {.sun_family = AF_UNIX};
-        memcpy(su.sun_path, p->path, strlen(p->path) + 1);
-        int fd = connect_by(AF_UNIX, SOCK_STREAM, (struct sockaddr *)&su, sizeof su, deadline, why, whylen);
-        if (fd < 0 && why && strcmp(why, strerror(EPROTOTYPE)) == 0) /* a datagram socket, as /dev/log */
-            fd = connect_by(AF_UNIX, SOCK_DGRAM, (struct sockaddr *)&su, sizeof su, deadline, why, whylen);
-        if (fd < 0)
+        }
+        if (n == 0) {
+            probe_timed_out(&io, why, whylen);
             return false;
-        close(fd);
-        return true;
+        }
+        r = probe_step(&io, why, whylen);
     }
-    case PROBE_HTTP:
-        return http_get(p, deadline, why, whylen);
-    case PROBE_FILE: {
-        struct stat st;
-        if (stat(p->path, &st) == 0)
-            return true;
-        say_err(why, whylen, "%s", strerror(errno));
-        return false;
-    }
-    default:
-        say_err(why, whylen, "%s", "not a probe that runs");
-        return false;
-    }
+    return r == PROBE_READY;
 }
+
+/* ---- ./check ---- */
 
 /* the last non-empty line of what the check printed */
 static void last_line(const struct buf *b, char *out, size_t n)
@@ -365,13 +398,57 @@ static void last_line(const struct buf *b, char *out, size_t n)
             *c = ' ';
 }
 
+bool probe_check_read(int fd, struct buf *out)
+{
+    for (;;) {
+        char tmp[512];
+        ssize_t r = read(fd, tmp, sizeof tmp);
+        if (r > 0) {
+            if (out->len < PROBE_CHECK_OUTPUT_MAX)
+                buf_add(out, tmp, (size_t)r);
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r < 0 && errno == EAGAIN;
+    }
+}
+
+bool probe_check_result(int st, bool timed_out, int timeout_ms, const struct buf *out, char *why, size_t whylen)
+{
+    if (!timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return true;
+    char line[256] = "";
+    if (out->len)
+        last_line(out, line, sizeof line);
+    const char *sep = line[0] ? ": " : "";
+    if (!why || !whylen)
+        return false;
+    if (timed_out)
+        snprintf(why, whylen, "./check timed out after %d ms%s%s", timeout_ms, sep, line);
+    else if (WIFSIGNALED(st))
+        snprintf(why, whylen, "./check killed by signal %d%s%s", WTERMSIG(st), sep, line);
+    else
+        snprintf(why, whylen, "./check exited %d%s%s", WEXITSTATUS(st), sep, line);
+    return false;
+}
+
+/* the check and what it started: gone, and reaped */
+static void kill_check(pid_t pid, int *st)
+{
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+        ;
+}
+
 bool probe_run_check(const char *dir, char *const envp[], int timeout_ms, char *why, size_t whylen)
 {
     long long deadline = mono_ms() + timeout_ms;
     if (why && whylen)
         why[0] = '\0';
     int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) < 0) {
+    if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0) {
         say_err(why, whylen, "pipe: %s", strerror(errno));
         return false;
     }
@@ -405,58 +482,41 @@ bool probe_run_check(const char *dir, char *const envp[], int timeout_ms, char *
     close(pfd[1]);
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     struct buf out = {0};
-    bool eof = false, exited = false, timed_out = false;
+    bool eof = false, timed_out = false;
     int st = 0;
-    while (!exited) {
+    for (;;) {
         struct pollfd pf[2] = {{.fd = eof ? -1 : pfd[0], .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
         int wait = left_ms(deadline);
         if (pidfd < 0 && eof) /* no pidfd (old kernel): the output is done, so it is about to exit */
             wait = wait < 10 ? wait : 10;
         int n = poll(pf, 2, wait);
-        if (n < 0 && errno != EINTR)
+        if (n < 0 && errno != EINTR) {
+            say_err(why, whylen, "./check: poll: %s", strerror(errno));
+            kill_check(pid, &st);
             break;
-        if (n > 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
-            char tmp[512];
-            ssize_t r = read(pfd[0], tmp, sizeof tmp);
-            if (r > 0) {
-                if (out.len < 4096)
-                    buf_add(&out, tmp, (size_t)r);
-            } else if (r == 0 || errno != EINTR) {
-                eof = true;
-            }
         }
+        if (n > 0 && (pf[0].revents & (POLLIN | POLLHUP)))
+            eof = !probe_check_read(pfd[0], &out);
         pid_t w = waitpid(pid, &st, WNOHANG);
-        if (w == pid) {
-            exited = true;
-        } else if (w < 0 && errno != EINTR) {
+        if (w == pid)
             break;
-        } else if (left_ms(deadline) == 0) {
+        if (w < 0 && errno != EINTR) {
+            say_err(why, whylen, "./check: waitpid: %s", strerror(errno));
+            kill_check(pid, &st);
+            break;
+        }
+        if (left_ms(deadline) == 0) {
             timed_out = true;
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-                ;
-            exited = true;
+            kill_check(pid, &st);
+            break;
         }
     }
     if (pidfd >= 0)
         close(pidfd);
+    if (!eof)
+        (void)probe_check_read(pfd[0], &out);
     close(pfd[0]);
-    char line[256] = "";
-    if (out.len)
-        last_line(&out, line, sizeof line);
+    bool ok = why && why[0] ? false : probe_check_result(st, timed_out, timeout_ms, &out, why, whylen);
     buf_free(&out);
-    if (exited && !timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-        return true;
-    if (why && whylen) {
-        if (timed_out)
-            snprintf(why, whylen, "./check timed out after %d ms%s%s", timeout_ms, line[0] ? ": " : "", line);
-        else if (!exited)
-            snprintf(why, whylen, "./check: %s", strerror(errno));
-        else if (WIFSIGNALED(st))
-            snprintf(why, whylen, "./check killed by signal %d%s%s", WTERMSIG(st), line[0] ? ": " : "", line);
-        else
-            snprintf(why, whylen, "./check exited %d%s%s", WEXITSTATUS(st), line[0] ? ": " : "", line);
-    }
-    return false;
+    return ok;
 }

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util.h"
+
 enum probe_kind {
     PROBE_UP,   /* no probe: ready once ./run has run for PROBE_UP_MS (or at once: `ready` says "up") */
     PROBE_NOW,  /* `ready` holds "up": ready as soon as ./run runs */
@@ -33,12 +35,38 @@ bool probe_parse(const char *text, struct probe *p, char *err, size_t errlen);
  * PROBE_UP. false (reason in err) if `ready` is malformed or unreadable. */
 bool probe_for_service(const char *dir, struct probe *p, char *err, size_t errlen);
 
-/* Run a network or file probe once, for at most timeout_ms: true if ready, else false with
- * the reason in why ("connection refused", "HTTP 503"). PROBE_UP/NOW/CHECK are not run here. */
+/* A network or file probe in progress, without blocking: probe_start, then probe_step each
+ * time io->fd is ready for io->events, until one of them is done; or probe_timed_out. */
+enum { PROBE_FAILED = 0, PROBE_READY = 1, PROBE_PENDING = 2 };
+struct probe_io {
+    int fd;        /* what to wait on, -1: nothing */
+    short events;  /* POLLIN or POLLOUT */
+    int stage;     /* probe.c's */
+    const struct probe *p;
+    struct buf data; /* http: the request, then the start of the answer */
+    size_t off;
+};
+/* PROBE_READY; PROBE_FAILED with the reason in why ("connection refused", "HTTP 503"); or
+ * PROBE_PENDING. Once done, nothing is left open. PROBE_UP/NOW/CHECK are not run here. */
+int probe_start(struct probe_io *io, const struct probe *p, char *why, size_t whylen);
+int probe_step(struct probe_io *io, char *why, size_t whylen);
+/* its time is up: why says at which stage, and it is closed */
+void probe_timed_out(struct probe_io *io, char *why, size_t whylen);
+void probe_close(struct probe_io *io);
+
+/* Run a network or file probe once, for at most timeout_ms (blocking: cinit-health). */
 bool probe_run(const struct probe *p, int timeout_ms, char *why, size_t whylen);
-/* Run dir/check once with envp (NULL: environ), for at most timeout_ms (then killed): true if it
- * exited 0; else false, why holding its status and last output line. It waits for its own
- * child only, so the caller's other children are left alone. */
+
+/* ./check. What a check prints is kept up to this much (its last line is the reason). */
+#define PROBE_CHECK_OUTPUT_MAX 4096
+/* Read what a check wrote to the non-blocking fd; false at its end (EOF or an error). */
+bool probe_check_read(int fd, struct buf *out);
+/* Did the check of wait status st pass? If not, why says how it failed (timed out, exit
+ * status or signal) and its last output line. */
+bool probe_check_result(int st, bool timed_out, int timeout_ms, const struct buf *out, char *why, size_t whylen);
+/* Run dir/check once with envp (NULL: environ), for at most timeout_ms (then it and its process
+ * group are killed), blocking: true if it exited 0; else false, why holding its status and last
+ * output line. It waits for its own child only, so the caller's other children are left alone. */
 bool probe_run_check(const char *dir, char *const envp[], int timeout_ms, char *why, size_t whylen);
 
 #endif

@@ -1,0 +1,188 @@
+/* Unit tests (TAP) of a service's state machine (src/lib/svc_state.c): sequences of runit
+ * statuses, probe turns and results, releases and critical ends, as cinit feeds them. */
+#include "svc_state.h"
+#include "tap.h"
+
+#include <string.h>
+
+#define BOOT 1000 /* the boot's Unix second: statuses from before it are an earlier boot's */
+
+static struct svc_sm machine(enum probe_kind kind, bool critical, bool held)
+{
+    struct svc_sm m;
+    memset(&m, 0, sizeof m);
+    svc_init(&m, held);
+    m.probe = kind;
+    m.critical = critical;
+    m.boot_sec = m.run_sec = BOOT;
+    return m;
+}
+
+/* a status: state, pid, want up, got TERM, changed at second `at` of the boot */
+static unsigned status(struct svc_sm *m, enum runit_state state, pid_t pid, bool want_up, bool term, long long at,
+                       long long now)
+{
+    struct svc_event ev = {.kind = SVC_EV_STATUS,
+                           .status = {.since = BOOT + at, .pid = pid, .want_up = want_up, .got_term = term, .state = state}};
+    return svc_step(m, &ev, now);
+}
+
+static unsigned event(struct svc_sm *m, enum svc_event_kind kind, bool ok_, int ws, long long now)
+{
+    struct svc_event ev = {.kind = kind, .ok = ok_, .wait_status = ws};
+    return svc_step(m, &ev, now);
+}
+
+static void test_no_probe(void)
+{
+    struct svc_sm m = machine(PROBE_UP, false, false);
+    ok(m.state == SVC_DOWN && strcmp(svc_state_name(m.state), "down") == 0, "a machine starts down");
+    unsigned a = status(&m, RUNIT_RUN, 10, true, false, 1, 0);
+    ok(a == SVC_DO_NEW_RUN && m.state == SVC_STARTING && m.pid == 10, "RUN: a new run, starting");
+    ok(m.next_probe == PROBE_UP_MS, "without a probe its turn comes after %d ms", PROBE_UP_MS);
+    ok(event(&m, SVC_EV_PROBE_DUE, false, 0, PROBE_UP_MS - 1) == 0 && m.state == SVC_STARTING, "not before");
+    ok(event(&m, SVC_EV_PROBE_DUE, false, 0, PROBE_UP_MS) == SVC_DO_READY && m.state == SVC_READY, "then ready");
+    ok(status(&m, RUNIT_RUN, 10, true, false, 1, 2000) == 0, "the same status again changes nothing");
+    a = status(&m, RUNIT_DOWN, 0, true, false, 3, 3000);
+    ok(a == (SVC_DO_CANCEL_PROBE | SVC_DO_WARN_DOWN) && m.state == SVC_DOWN && m.pid == 0,
+       "a ready run that ends unasked: down, and said");
+}
+
+static void test_ready_file_probe(void)
+{
+    struct svc_sm m = machine(PROBE_TCP, false, false);
+    status(&m, RUNIT_RUN, 20, true, false, 1, 100);
+    ok(m.next_probe == 100, "a tcp probe's first turn is at once");
+    ok(event(&m, SVC_EV_PROBE_DUE, false, 0, 100) == SVC_DO_PROBE && m.next_probe == -1, "its turn: a probe, none due");
+    ok(event(&m, SVC_EV_PROBED, false, 0, 101) == 0 && m.next_probe == 101 + SVC_BACKOFF_MIN_MS,
+       "refused: the next in %d ms", SVC_BACKOFF_MIN_MS);
+    long long last = 0;
+    for (int i = 0; i < 30; i++) {
+        long long now = 200 + i * 1000;
+        event(&m, SVC_EV_PROBE_DUE, false, 0, now);
+        event(&m, SVC_EV_PROBED, false, 0, now);
+        last = m.next_probe - now;
+    }
+    ok(last == SVC_BACKOFF_MAX_MS, "the delay grows to at most %d ms (%lld)", SVC_BACKOFF_MAX_MS, last);
+    ok(event(&m, SVC_EV_PROBED, true, 0, 40000) == SVC_DO_READY && m.state == SVC_READY, "accepted: ready");
+    ok(event(&m, SVC_EV_PROBED, false, 0, 40001) == 0 && m.state == SVC_READY, "a late result changes nothing");
+
+    struct svc_sm c = machine(PROBE_CHECK, false, false);
+    status(&c, RUNIT_RUN, 21, true, false, 1, 0);
+    event(&c, SVC_EV_PROBE_DUE, false, 0, 0);
+    event(&c, SVC_EV_PROBED, false, 0, 0);
+    ok(c.next_probe == SVC_CHECK_BACKOFF_MIN_MS, "./check: the first retry after %d ms", SVC_CHECK_BACKOFF_MIN_MS);
+
+    struct svc_sm n = machine(PROBE_NOW, false, false);
+    ok(status(&n, RUNIT_RUN, 22, true, false, 1, 0) == (SVC_DO_NEW_RUN | SVC_DO_READY), "ready: up is ready at once");
+}
+
+static void test_asked(void)
+{
+    struct svc_sm m = machine(PROBE_NOW, false, false);
+    status(&m, RUNIT_RUN, 30, true, false, 1, 0);
+    ok(status(&m, RUNIT_RUN, 30, false, true, 1, 10) == 0 && m.asked, "sv down (want down, TERM): asked");
+    ok(status(&m, RUNIT_DOWN, 0, false, false, 2, 20) == SVC_DO_CANCEL_PROBE && m.state == SVC_DOWN,
+       "its end is not warned about");
+    ok(status(&m, RUNIT_RUN, 31, true, false, 3, 30) == (SVC_DO_NEW_RUN | SVC_DO_READY) && !m.asked,
+       "sv up: a new run, not asked");
+}
+
+static void test_finish_and_restart(void)
+{
+    struct svc_sm m = machine(PROBE_UP, false, false);
+    status(&m, RUNIT_RUN, 40, true, false, 1, 0);
+    ok(status(&m, RUNIT_FINISH, 41, true, false, 1, 10) == SVC_DO_CANCEL_PROBE && m.expect_down, "./finish runs");
+    ok(status(&m, RUNIT_DOWN, 0, true, false, 2, 20) == 0 && !m.expect_down, "the down after it is the same end");
+    ok(status(&m, RUNIT_RUN, 42, true, false, 3, 30) == SVC_DO_NEW_RUN && m.pid == 42, "runsv's restart: a new run");
+    unsigned a = status(&m, RUNIT_RUN, 43, true, false, 5, 40);
+    ok(a == (SVC_DO_CANCEL_PROBE | SVC_DO_NEW_RUN) && m.pid == 43, "a pid seen to change: one ended, one began");
+    status(&m, RUNIT_DOWN, 0, true, false, 6, 50);
+    ok(status(&m, RUNIT_DOWN, 0, true, false, 8, 60) == SVC_DO_QUICK_EXIT, "a fresh down with no run seen: it exited at once");
+    ok(status(&m, RUNIT_DOWN, 0, true, false, 8, 70) == 0, "the same down twice is one");
+    ok(status(&m, RUNIT_RUN, 44, true, false, -5, 80) == 0 && m.pid == 0, "a status from an earlier boot is ignored");
+}
+
+static void test_restart_limit(void)
+{
+    struct svc_sm m = machine(PROBE_UP, false, false);
+    m.restart_n = 2;
+    m.restart_window_ms = 30000;
+    unsigned a = 0;
+    for (int i = 0; i < 3; i++) {
+        status(&m, RUNIT_RUN, 50 + i, true, false, 1 + 2 * i, i * 100);
+        a = status(&m, RUNIT_DOWN, 0, true, false, 2 + 2 * i, i * 100 + 50);
+        ok(m.state == (i < 2 ? SVC_DOWN : SVC_FAILED), "unasked exit %d of 2 allowed: %s", i + 1, svc_state_name(m.state));
+    }
+    ok((a & (SVC_DO_GAVE_UP | SVC_DO_STOP)) == (SVC_DO_GAVE_UP | SVC_DO_STOP), "the third: left down, said, stopped");
+    a = status(&m, RUNIT_RUN, 60, true, false, 9, 1000);
+    ok(a == SVC_DO_NEW_RUN && m.state == SVC_FAILED && m.next_probe == -1, "an sv up of it is followed, not probed");
+
+    struct svc_sm w = machine(PROBE_UP, false, false);
+    w.restart_n = 2;
+    w.restart_window_ms = 1000;
+    for (int i = 0; i < 5; i++) {
+        status(&w, RUNIT_RUN, 70 + i, true, false, 1 + 2 * i, i * 600);
+        status(&w, RUNIT_DOWN, 0, true, false, 2 + 2 * i, i * 600 + 1);
+    }
+    ok(w.state == SVC_DOWN, "exits further apart than the window never add up");
+}
+
+static void test_critical(void)
+{
+    struct svc_sm m = machine(PROBE_UP, true, false);
+    m.restart_n = 1;
+    m.restart_window_ms = 1000;
+    status(&m, RUNIT_RUN, 80, true, false, 1, 0);
+    unsigned a = status(&m, RUNIT_FINISH, 0, true, false, 1, 500);
+    ok(a == (SVC_DO_CANCEL_PROBE | SVC_DO_STOP | SVC_DO_LEARN_EXIT) && m.state == SVC_ENDING,
+       "a critical run that ends unasked: stopped, its status to be learnt (no restart limit for it)");
+    ok(status(&m, RUNIT_FINISH, 81, false, false, 1, 510) == SVC_DO_LEARN_EXIT, "each status while ending: learn again");
+    ok(status(&m, RUNIT_DOWN, 0, false, false, 2, 520) == SVC_DO_LEARN_EXIT && m.state == SVC_ENDING, "still ending");
+    a = event(&m, SVC_EV_EXIT_STATUS, false, 3 << 8, 530);
+    ok(a == SVC_DO_CRITICAL && m.state == SVC_ENDED && m.exit_status == 3 << 8, "its status known: the container ends with it");
+    ok(status(&m, RUNIT_RUN, 82, true, false, 3, 540) == 0 && event(&m, SVC_EV_EXIT_STATUS, false, 0, 550) == 0,
+       "nothing more after that");
+
+    struct svc_sm asked = machine(PROBE_UP, true, false);
+    status(&asked, RUNIT_RUN, 90, true, false, 1, 0);
+    status(&asked, RUNIT_RUN, 90, false, true, 1, 10);
+    ok(status(&asked, RUNIT_DOWN, 0, false, false, 2, 20) == SVC_DO_CANCEL_PROBE && asked.state == SVC_DOWN,
+       "a critical service stopped with sv down ends nothing");
+
+    struct svc_sm quick = machine(PROBE_UP, true, false);
+    status(&quick, RUNIT_DOWN, 0, true, false, 1, 0);
+    a = status(&quick, RUNIT_DOWN, 0, true, false, 2, 10);
+    ok(a == (SVC_DO_STOP | SVC_DO_LEARN_EXIT) && quick.state == SVC_ENDING,
+       "a critical run that ended before it was seen: its status is learnt too");
+
+    struct svc_sm stopping = machine(PROBE_UP, true, false);
+    status(&stopping, RUNIT_RUN, 95, true, false, 1, 0);
+    event(&stopping, SVC_EV_STOPPING, false, 0, 5);
+    ok(status(&stopping, RUNIT_DOWN, 0, true, false, 2, 10) == SVC_DO_CANCEL_PROBE && stopping.state == SVC_DOWN,
+       "once the container goes down, an end is not unasked");
+}
+
+static void test_held(void)
+{
+    struct svc_sm m = machine(PROBE_TCP, false, true);
+    ok(m.state == SVC_HELD, "a service that depends on others starts held");
+    ok(status(&m, RUNIT_DOWN, 0, false, false, 1, 0) == 0 && m.state == SVC_HELD, "its down status keeps it held");
+    event(&m, SVC_EV_RELEASED, false, 0, 10);
+    ok(m.state == SVC_DOWN, "released (sent u): down until its run is seen");
+    ok(status(&m, RUNIT_RUN, 100, true, false, 2, 20) == SVC_DO_NEW_RUN && m.state == SVC_STARTING, "then starting");
+    ok(event(&m, SVC_EV_RELEASED, false, 0, 30) == 0 && m.state == SVC_STARTING, "a second release changes nothing");
+    ok(strcmp(svc_state_name((enum svc_state)99), "?") == 0, "an unknown state has a name too");
+}
+
+int main(void)
+{
+    test_no_probe();
+    test_ready_file_probe();
+    test_asked();
+    test_finish_and_restart();
+    test_restart_limit();
+    test_critical();
+    test_held();
+    return tap_done();
+}
