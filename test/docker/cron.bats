@@ -75,6 +75,11 @@ written() {
     assert_success
     run in_logs "No MTA installed"
     assert_failure
+    # the compat flavor's /var/log/syslog has them too, as everything sent to syslog
+    if [ "$FLAVOR" = compat ]; then
+        run docker exec "$CID" grep -F "(root) OUT (echo " /var/log/syslog
+        assert_line --partial ") err line"
+    fi
 }
 
 # bats test_tags=smoke
