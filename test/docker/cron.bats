@@ -88,7 +88,7 @@ written() {
     boot
     wait_for 20 logs_have ") about to fail"
     run in_logs ") about to fail"
-    assert_output --regexp '^cron\.(info|warning) CRON\[[0-9]+\]: \(root\) OUT \(echo "about to fail"; exit 3\) about to fail$'
+    assert_output --regexp '^cron\.warning CRON\[[0-9]+\]: \(root\) OUT \(echo "about to fail"; exit 3\) about to fail$'
     pid=$(in_logs ") about to fail" | sed -E 's/^[^[]*\[([0-9]+)\].*/\1/')
     wait_for 10 logs_have "CRON[$pid]: (CRON) error (grandchild #"
     run in_logs "CRON[$pid]: (CRON) error (grandchild #"
