@@ -246,18 +246,6 @@ has_proc() {
     assert_equal "$(exit_code)" 0
 }
 
-@test "cron runs jobs, and with-contenv gives them the container environment" {
-    mkdir -p "$BATS_TEST_TMPDIR/cron"
-    # shellcheck disable=SC2016 # expanded by the job's shell
-    echo '@reboot root with-contenv sh -c '\''echo "$CINIT_CRON" > /tmp/cron-ran'\' > "$BATS_TEST_TMPDIR/cron/imagetest"
-    chmod 0644 "$BATS_TEST_TMPDIR/cron/imagetest"
-    boot -e CINIT_CRON=from-cron -v "$BATS_TEST_TMPDIR/cron/imagetest:/etc/cron.d/imagetest:ro"
-    ran() { docker exec "$CID" test -s /tmp/cron-ran; }
-    wait_for 15 ran
-    run docker exec "$CID" cat /tmp/cron-ran
-    assert_output from-cron
-}
-
 # bats test_tags=smoke
 @test "FROM cinit/base: install_clean a package and add a runit service" {
     local d=$BATS_TEST_TMPDIR/downstream
