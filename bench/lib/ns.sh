@@ -86,6 +86,25 @@ inside() {
         chmod +x "$svc/$d/run"
     done
 
+    # ten runit services and an eleventh that depends on them all (so that cinit follows their
+    # readiness): in hang, each has a ./check that hangs (every try killed at its 1 s deadline);
+    # in idle, none. A service writes nothing: its output would reach nsrun with the main
+    # command's.
+    local set i
+    for set in idle hang; do
+        for i in $(seq 10) app; do
+            [ "$i" = app ] || i=s$i
+            mkdir -p "$work/$set/$i"
+            printf '#!/bin/sh\nexec sleep 100000\n' > "$work/$set/$i/run"
+            chmod +x "$work/$set/$i/run"
+        done
+        seq 10 | sed 's/^/s/' > "$work/$set/app/depends"
+    done
+    for i in $(seq 10); do
+        printf '#!/bin/sh\nexec sleep 30\n' > "$work/hang/s$i/check"
+        chmod +x "$work/hang/s$i/check"
+    done
+
     # rounds: every init in turn, many times with few runs each, so that a change in the
     # machine's load during the run spreads over all of them instead of falling on one
     local t0=$SECONDS s0
@@ -134,11 +153,20 @@ inside() {
             # ... and what a container stopped right after its start meets (runsv's guard)
             sample termsvcnew.cinit-default "${nsrun[@]}" -w 20 term 1 3 "$CINIT"
             umount /etc/service
+            # PID 1 never waits on a service: signals and orphans with ten services whose
+            # ./check hangs, against the same ten without one
+            for set in idle hang; do
+                say "cinit-default: signals and orphans, 10 services ($set)"
+                mount --bind "$work/$set" /etc/service
+                sample "sig$set.cinit-default" "${nsrun[@]}" sig "$RUNS_SIG" "$CINIT" "$KID" sigecho
+                sample_retry "reap$set.cinit-default" "${nsrun[@]}" reap 1 "$CINIT" "$KID" orphans "$ORPHANS"
+                umount /etc/service
+            done
             ;;
     esac
     record_part services "$t0" "$s0"
     for v in $ok; do
-        for key in hf start main reap term sig termsvc termsvcnew; do
+        for key in hf start main reap term sig termsvc termsvcnew sigidle sighang reapidle reaphang; do
             summarize "$key.$v"
         done
         summarize "mem.$v" 3

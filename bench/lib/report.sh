@@ -82,6 +82,12 @@ f_term() { if [ "$1" = bare ]; then na; else cell "$(getf "term.$1" 1)" 1e3 0; f
 f_termsvc() { if [ "$1" = cinit-default ]; then cell "$(getf "termsvc.$1" 1)" 1e6 2; else na; fi; }
 f_termsvcnew() { if [ "$1" = cinit-default ]; then cell "$(getf "termsvcnew.$1" 1)" 1e6 0; else na; fi; }
 f_sig() { if [ "$1" = bare ]; then na; else cell "$(getf "sig.$1" 1)" 1e3 1; fi; }
+# cinit's default mode with ten services, their ./check hanging or none: KEY
+f_hang() { if [ "$2" = cinit-default ]; then cell "$(getf "$1.$2" 1)" "$3" "$4"; else na; fi; }
+f_sigidle() { f_hang sigidle "$1" 1e3 1; }
+f_sighang() { f_hang sighang "$1" 1e3 1; }
+f_reapidle() { f_hang reapidle "$1" 1e6 1; }
+f_reaphang() { f_hang reaphang "$1" 1e6 1; }
 
 # cinit (the fair mode) against each peer: KEY FIELD (a smaller figure is better throughout)
 ratio_row() {
@@ -258,12 +264,16 @@ report() {
     row "3. binary size, stripped (bytes)" f_size
     row "3. static" f_static
     row "4. $ORPHANS orphans: release → all reaped (ms)" f_reap
+    row "4. … with 10 runit services, no ./check (ms)" f_reapidle
+    row "4. … the same 10, each ./check hanging (killed at its 1 s deadline; ms)" f_reaphang
     row "8. instructions of PID 1 for a $CG_ORPHANS-orphan run (callgrind)" f_irreap
     row "8. … per orphan, over \`INIT /bin/true\`" f_irper
     row "5. SIGTERM to PID 1 → namespace empty, main command dies on TERM (µs)" f_term
     row "5. … with 3 runit services (up for 1.2 s), no main command (ms)" f_termsvc
     row "5. … the same, services up for only 20 ms (runsv's 1 s restart guard; ms)" f_termsvcnew
     row "6. SIGUSR1 to PID 1 → seen by the main command (µs)" f_sig
+    row "6. … with 10 runit services, no ./check (µs)" f_sigidle
+    row "6. … the same 10, each ./check hanging (killed at its 1 s deadline; µs)" f_sighang
     echo
     echo "Samples per figure (pooled from $ROUNDS rounds, in each of which every init takes its turn, so"
     echo "that a change of the machine's load falls on all of them): hyperfine $(getf hf.tini 4)"
