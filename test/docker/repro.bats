@@ -106,6 +106,17 @@ layers_of() { docker image inspect -f '{{json .RootFS.Layers}}' "$1"; }
     b=$(id_of "$RT_IMAGE:compat-nocache")
     echo "cached: $a $(layers_of "$RT_IMAGE:compat-cached")"
     echo "no cache: $b $(layers_of "$RT_IMAGE:compat-nocache")"
+    # on a difference, which files differ (what to make reproducible next)
+    if [ "$a" != "$b" ]; then
+        local t c
+        for t in cached nocache; do
+            mkdir -p "$RT/fs-$t"
+            c=$(docker create "$RT_IMAGE:compat-$t" /bin/true)
+            docker export "$c" | tar -x -C "$RT/fs-$t" --exclude='dev/*' 2> /dev/null || :
+            docker rm "$c" > /dev/null
+        done
+        diff -rq --no-dereference "$RT/fs-cached" "$RT/fs-nocache" | head -n 40 || :
+    fi
     [ "$a" = "$b" ]
     [ "$(layers_of "$RT_IMAGE:compat-cached")" = "$(layers_of "$RT_IMAGE:compat-nocache")" ]
     # one layer on the minimal image, whose layers it shares
