@@ -10,7 +10,7 @@
  * options), startup.c (the container environment, startup and shutdown scripts), runit.c
  * (runsvdir and its services), services.c and service_setup.c (readiness, order), critical.c
  * (critical services, the ./finish that says how one ended), shutdown.c (/proc, the shutdown
- * order, kill_all), msg.c (messages and time). This header is what they share. */
+ * order, kill_all), nonroot.c (booting as root or as another user), msg.c (messages and time). This header is what they share. */
 #ifndef CINIT_CINIT_H
 #define CINIT_CINIT_H
 
@@ -47,6 +47,10 @@ struct options {
 extern struct options opt;
 /* getenv for cinit's own variables (CINIT_*, KILL_*, ENV_INIT_DIRECTORY) only */
 const char *cinit_getenv(const char *name);
+
+/* ---- root or not (nonroot.c) ---- */
+/* at boot, before anything runs: says who the tree runs as, or (root) narrows /run to 0755 */
+void nonroot_boot(void);
 
 /* ---- messages and time (msg.c) ---- */
 void say(const char *kind, const char *fmt, va_list ap);

@@ -236,7 +236,7 @@ int main(int argc, char **argv)
         error("--skip-runit needs a main command: with neither runit nor a command there is nothing to run");
         return 1;
     }
-    bool root = geteuid() == 0;
+    nonroot_boot();
 
     env_from_environ(&env, environ);
     import_boot();
@@ -266,9 +266,7 @@ int main(int argc, char **argv)
 
     if (booted) {
         if (!opt.skip_runit) {
-            if (!root) {
-                warning("not running as root: not starting runit services");
-            } else if (!services_prepare(opt.wait_services_ms >= 0 && have_cmd)) {
+            if (!services_prepare(opt.wait_services_ms >= 0 && have_cmd)) {
                 booted = false;
                 status = 1;
             } else {
@@ -276,7 +274,7 @@ int main(int argc, char **argv)
                 services_start();
             }
         }
-        if (booted && have_cmd && opt.wait_services_ms >= 0 && !opt.skip_runit && root && !services_wait_ready(opt.wait_services_ms) &&
+        if (booted && have_cmd && opt.wait_services_ms >= 0 && !opt.skip_runit && !services_wait_ready(opt.wait_services_ms) &&
             !cinit.stop_signal) {
             booted = false;
             status = 1;
