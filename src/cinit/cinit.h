@@ -59,6 +59,8 @@ void nonroot_boot(void);
 #define SERVICE_LINE_MAX 16384            /* a longer line goes out in pieces of this size */
 /* --service-logs / CINIT_SERVICE_LOGS: raw, prefixed, json; false for another value */
 bool service_logs_option(const char *value);
+/* the mode's name: raw, prefixed, json */
+const char *service_logs_mode(void);
 /* before runsvdir starts: the directory to put first in its PATH, or NULL (raw: said why) */
 const char *service_logs_start(void);
 /* at exit: what the services wrote goes out (within 2 s) */

@@ -63,6 +63,8 @@ bool service_logs_option(const char *value)
     return true;
 }
 
+const char *service_logs_mode(void) { return sl.mode == LOGLINE_JSON ? "json" : sl.mode == LOGLINE_PREFIXED ? "prefixed" : "raw"; }
+
 static size_t queued(void) { return sl.out[0].q.len - sl.out[0].off + sl.out[1].q.len - sl.out[1].off; }
 
 static void on_src(void *arg, short revents);
