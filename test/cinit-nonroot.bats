@@ -54,3 +54,12 @@ NOBODY=(sh -c 'chmod 1777 /run && exec setpriv --reuid 65534 --regid 65534 --cle
     assert_success
     assert_output --partial "startup /run mode 755"
 }
+
+@test "a service that skips itself (supervise/cinit-skipped, sv down .) is not waited for" {
+    add_service cronlike 'echo "needs root" > supervise/cinit-skipped; sv down .; exit 0'
+    add_service other 'exec sleep 1000'
+    run cinit --wait-for-services=20 -- echo main-ran
+    assert_success
+    assert_output --partial "*** Service cronlike skipped itself: needs root"
+    assert_line main-ran
+}

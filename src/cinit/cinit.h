@@ -52,6 +52,10 @@ const char *cinit_getenv(const char *name);
 /* ---- root or not (nonroot.c) ---- */
 /* at boot, before anything runs: says who the tree runs as, or (root) narrows /run to 0755 */
 void nonroot_boot(void);
+struct runit_status;
+/* a service down by its own choice, that cannot run here (runit.h: RUNIT_SKIPPED_FILE): said
+ * once, and cinit no longer waits for it */
+bool service_skipped_itself(const char *name, const char *dir, const struct runit_status *st);
 
 /* ---- service output (service_logs.c, service_logs_shim.c) ---- */
 #define SERVICE_LOGS_SOCKET "/run/cinit/service-logs"

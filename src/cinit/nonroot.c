@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "runit.h"
 
 #define RUN_DIR "/run"
 
@@ -32,4 +33,13 @@ void nonroot_boot(void)
         return;
     if (chmod(RUN_DIR, 0755) < 0 && errno != EROFS)
         warning("cannot make %s writable only by root (%s): other users may write there", RUN_DIR, strerror(errno));
+}
+
+bool service_skipped_itself(const char *name, const char *dir, const struct runit_status *st)
+{
+    char why[512];
+    if (st->state != RUNIT_DOWN || st->want_up || !runit_skipped(dir, why, sizeof why))
+        return false;
+    info("Service %s skipped itself: %s", name, why);
+    return true;
 }

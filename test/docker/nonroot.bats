@@ -112,8 +112,8 @@ check_tree() {
     refute_output --partial "ERROR"
 }
 
-@test "--user 1000 with a main command: the services run around it, its exit code is kept" {
-    boot --user 1000 -e NONROOT_VAR=nonroot-value -- /sbin/my_init -- sh -c \
+@test "--user 1000 --wait-for-services with a main command: cron, skipped, is not waited for; the exit code is kept" {
+    boot --user 1000 -e NONROOT_VAR=nonroot-value -- /sbin/my_init --wait-for-services=30 -- sh -c \
         'i=0; until sv status /etc/service/hello | grep -q ^run:; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done; exit 7'
     wait_for 30 sh -c "[ \"\$(docker inspect -f '{{.State.Running}}' $CID)\" = false ]"
     assert_equal "$(docker inspect -f '{{.State.ExitCode}}' "$CID")" 7
