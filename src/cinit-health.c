@@ -110,6 +110,10 @@ static void examine(const char *base, const char *name, int timeout_ms, struct r
         } else if (s.want_up) {
             r->state = ST_FAILING;
             detail(r, "%s", s.state == RUNIT_FINISH ? "./run exited, ./finish is running" : "./run exited, runsv restarts it");
+        } else if (!s.want_up && runit_skipped(dir, note, sizeof note)) {
+            r->state = ST_DOWN;
+            r->enabled = false; /* it cannot run here: not a failure (runit.h) */
+            detail(r, "skipped: %s", note);
         } else {
             r->state = ST_DOWN;
             detail(r, "%s", r->enabled ? "stopped (sv down)" : "disabled (down file)");

@@ -10,7 +10,8 @@
  * options), startup.c (the container environment, startup and shutdown scripts), runit.c
  * (runsvdir and its services), services.c and service_setup.c (readiness, order), critical.c
  * (critical services, the ./finish that says how one ended), shutdown.c (/proc, the shutdown
- * order, kill_all), msg.c (messages and time). This header is what they share. */
+ * order, kill_all), nonroot.c (booting as root or as another user), service_logs.c and
+ * service_logs_shim.c (services' output marked with their names), msg.c (messages and time). This header is what they share. */
 #ifndef CINIT_CINIT_H
 #define CINIT_CINIT_H
 
@@ -47,6 +48,30 @@ struct options {
 extern struct options opt;
 /* getenv for cinit's own variables (CINIT_*, KILL_*, ENV_INIT_DIRECTORY) only */
 const char *cinit_getenv(const char *name);
+
+/* ---- root or not (nonroot.c) ---- */
+/* at boot, before anything runs: says who the tree runs as, or (root) narrows /run to 0755 */
+void nonroot_boot(void);
+struct runit_status;
+/* a service down by its own choice, that cannot run here (runit.h: RUNIT_SKIPPED_FILE): said
+ * once, and cinit no longer waits for it */
+bool service_skipped_itself(const char *name, const char *dir, const struct runit_status *st);
+
+/* ---- service output (service_logs.c, service_logs_shim.c) ---- */
+#define SERVICE_LOGS_SOCKET "/run/cinit/service-logs"
+#define SERVICE_LOGS_BIN "/run/cinit/bin" /* its runsv: cinit itself, first in runsvdir's PATH */
+#define SERVICE_LINE_MAX 16384            /* a longer line goes out in pieces of this size */
+/* --service-logs / CINIT_SERVICE_LOGS: raw, prefixed, json; false for another value */
+bool service_logs_option(const char *value);
+/* the mode's name: raw, prefixed, json */
+const char *service_logs_mode(void);
+/* before runsvdir starts: the directory to put first in its PATH, or NULL (raw: said why) */
+const char *service_logs_start(void);
+/* at exit: what the services wrote goes out (within 2 s) */
+void service_logs_finish(void);
+/* cinit started as runsv (by runsvdir, through SERVICE_LOGS_BIN) */
+bool runsv_shim_invoked(char **argv);
+int runsv_shim_main(int argc, char **argv);
 
 /* ---- messages and time (msg.c) ---- */
 void say(const char *kind, const char *fmt, va_list ap);

@@ -37,12 +37,15 @@ static void usage(FILE *f)
             "  --rewrite-signal=FROM:TO[,...]  act on TO when FROM comes; TO 0 drops FROM\n"
             "  --remap-exit=CODE[,...]         exit 0 when the main command's code is one of them\n"
             "  --parent-death-signal=SIG       act on SIG when cinit's parent dies\n"
+            "  --service-logs=MODE             services' output: raw (default), prefixed\n"
+            "                                  ('NAME | line') or json (one object a line)\n"
             "  --help                          this text\n"
             "  --version                       the version\n\n"
             "Environment: KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT (seconds, default 30),\n"
             "ENV_INIT_DIRECTORY (default /etc/my_init.d), CINIT_SIGNAL_PROCESS_GROUP=1,\n"
             "CINIT_REWRITE_SIGNALS, CINIT_REMAP_EXIT, CINIT_PARENT_DEATH_SIGNAL,\n"
-            "CINIT_WAIT_FOR_SERVICES (seconds), CINIT_RESTART_LIMIT (RESTARTS/SECONDS). See cinit(8).\n",
+            "CINIT_WAIT_FOR_SERVICES (seconds), CINIT_RESTART_LIMIT (RESTARTS/SECONDS),\n"
+            "CINIT_SERVICE_LOGS (raw, prefixed, json). See cinit(8).\n",
             progname);
 }
 
@@ -180,6 +183,10 @@ static int parse_args(int argc, char **argv)
             signal_option("remap-exit", a, v);
         else if (a[1] == '-' && (v = opt_value(argc, argv, &i, "parent-death-signal")))
             signal_option("parent-death-signal", a, v);
+        else if (a[1] == '-' && (v = opt_value(argc, argv, &i, "service-logs"))) {
+            if (!service_logs_option(v))
+                usage_error("%s: '%s' is not raw, prefixed or json", a, v);
+        }
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             exit(0);
@@ -198,6 +205,8 @@ int main(int argc, char **argv)
 {
     if (finish_invoked(argc, argv))
         return finish_main(argv);
+    if (runsv_shim_invoked(argv))
+        return runsv_shim_main(argc, argv);
     const char *slash = strrchr(argv[0], '/');
     progname = slash ? slash + 1 : argv[0];
     if (strcmp(progname, "my_init") != 0)
@@ -212,6 +221,9 @@ int main(int argc, char **argv)
 
     find_own_vars();
     signal_env(); /* the command line wins: it comes second */
+    const char *sl = cinit_getenv("CINIT_SERVICE_LOGS");
+    if (sl && *sl && !service_logs_option(sl))
+        usage_error("%s: '%s' is not raw, prefixed or json", "CINIT_SERVICE_LOGS", sl);
     int first = parse_args(argc, argv);
     char **cmd = argv + first;
     bool have_cmd = first < argc;
@@ -236,7 +248,7 @@ int main(int argc, char **argv)
         error("--skip-runit needs a main command: with neither runit nor a command there is nothing to run");
         return 1;
     }
-    bool root = geteuid() == 0;
+    nonroot_boot();
 
     env_from_environ(&env, environ);
     import_boot();
@@ -266,9 +278,7 @@ int main(int argc, char **argv)
 
     if (booted) {
         if (!opt.skip_runit) {
-            if (!root) {
-                warning("not running as root: not starting runit services");
-            } else if (!services_prepare(opt.wait_services_ms >= 0 && have_cmd)) {
+            if (!services_prepare(opt.wait_services_ms >= 0 && have_cmd)) {
                 booted = false;
                 status = 1;
             } else {
@@ -276,7 +286,7 @@ int main(int argc, char **argv)
                 services_start();
             }
         }
-        if (booted && have_cmd && opt.wait_services_ms >= 0 && !opt.skip_runit && root && !services_wait_ready(opt.wait_services_ms) &&
+        if (booted && have_cmd && opt.wait_services_ms >= 0 && !opt.skip_runit && !services_wait_ready(opt.wait_services_ms) &&
             !cinit.stop_signal) {
             booted = false;
             status = 1;
@@ -318,6 +328,7 @@ int main(int argc, char **argv)
         status = services.exit_status; /* a critical service ended the container */
 
     shutdown_all();
+    service_logs_finish();
     debug("exit %d", status);
     /* the environment is not freed: the exit gives its pages back without a munmap of each */
     return status;

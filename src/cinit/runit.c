@@ -68,8 +68,22 @@ void start_runit(void)
 {
     info("Booting runit daemon...");
     char *argv[] = {"runsvdir", "-P", SERVICE_DIR, NULL};
-    if (child_start(&cinit.runsvdir, argv, NULL) > 0)
+    /* marked service output: runsvdir finds cinit's runsv first (service_logs_shim.c); env(1)
+     * sets that PATH for runsvdir alone, and the shim gives the services the container's */
+    const char *shim = service_logs_start();
+    struct buf path = {0};
+    /* and the services know the mode however it was given (the syslog service's run looks) */
+    char mode[64];
+    char *shimmed[] = {"env", NULL, mode, "runsvdir", "-P", SERVICE_DIR, NULL};
+    if (shim) {
+        const struct envvar *p = env_var(&env, "PATH");
+        buf_addf(&path, "PATH=%s:%s", shim, p ? p->value : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        shimmed[1] = (char *)buf_cstr(&path);
+        snprintf(mode, sizeof mode, "CINIT_SERVICE_LOGS=%s", service_logs_mode());
+    }
+    if (child_start(&cinit.runsvdir, shim ? shimmed : argv, NULL) > 0)
         info("Runit started as PID %ld", (long)cinit.runsvdir.pid);
+    buf_free(&path);
 }
 
 /* Is the service down, its ./run and ./finish done? */

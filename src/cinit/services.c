@@ -348,6 +348,8 @@ static void look(struct svc *s, long long now)
     struct svc_event ev = {.kind = SVC_EV_STATUS};
     if (runit_read_status(s->dir, &ev.status) < 0)
         return;
+    if (s->enabled && service_skipped_itself(s->name, s->dir, &ev.status))
+        s->enabled = false; /* it cannot run here (nonroot.c): nothing to wait for */
     feed(s, &ev, now);
     if (s->marker && s->sm.seen && runit_supervised(s->dir)) {
         /* runsv has read it: the service stays down until it is sent `u` */

@@ -61,11 +61,10 @@ void export_boot(void)
         return;
     }
     int e = errno;
-    if (e == EACCES || e == EPERM) {
-        warning("not running as root: not exporting the container environment (%s: %s)", CENV_ETC_BASE, strerror(e));
-        return;
-    }
-    if (e != EROFS) {
+    /* not root (docker run --user): /etc is root's; the fallback in /run serves as for a
+     * read-only /etc (the image makes /run writable for every uid: docs/non-root.md) */
+    bool nonroot = e == EACCES || e == EPERM;
+    if (!nonroot && e != EROFS) {
         warning("cannot export the container environment to %s: %s", CENV_ETC_BASE, strerror(e));
         return;
     }
@@ -74,12 +73,15 @@ void export_boot(void)
     for (size_t i = 0; i < env.n; i++)
         env.v[i].saved = false; /* what import_boot found is in /etc, not in /run */
     if ((mkdir(CENV_RUN_DIR, 0755) < 0 && errno != EEXIST) || cenv_export(&run, &env) < 0) {
-        warning("/etc is read-only and %s is not writable (%s): not exporting the container environment",
-                CENV_RUN_DIR, strerror(errno));
+        warning("%s and %s is not writable (%s): not exporting the container environment",
+                nonroot ? "not running as root" : "/etc is read-only", CENV_RUN_DIR, strerror(errno));
         return;
     }
     live = run, live_ok = true;
-    warning("/etc is read-only: container environment exported to %s", CENV_RUN_BASE);
+    if (nonroot)
+        warning("not running as root: container environment exported to %s", CENV_RUN_BASE);
+    else
+        warning("/etc is read-only: container environment exported to %s", CENV_RUN_BASE);
 }
 
 /* After a startup script: the directory is the truth (scripts set and delete variables there);

@@ -255,11 +255,17 @@ int cenv_write_var(const char *dir, const char *name, const char *value)
 
 static int write_dump(const char *path, struct buf *text, gid_t gid)
 {
+    /* Root writes them for root and docker_env (0640 root:docker_env). Any other user
+     * (docker run --user: the whole container is that user's) can give them to nobody else,
+     * and needs no other reader: its own, 0600. */
+    bool root = geteuid() == 0;
+    mode_t mode = root ? 0640 : 0600;
+    uid_t uid = root ? 0 : geteuid();
     struct stat st;
-    if (same_content(path, text->p, text->len, &st) &&
-        (st.st_mode & 07777) == 0640 && st.st_uid == 0 && st.st_gid == gid)
+    if (same_content(path, text->p, text->len, &st) && (st.st_mode & 07777) == mode && st.st_uid == uid &&
+        (!root || st.st_gid == gid))
         return 0;
-    return atomic_write(path, text->p, text->len, 0640, 0, gid);
+    return atomic_write(path, text->p, text->len, mode, root ? 0 : (uid_t)-1, root ? gid : (gid_t)-1);
 }
 
 /* ---- the dumps' stamp ----

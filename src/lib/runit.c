@@ -138,6 +138,22 @@ bool runit_has_exec(const char *dir, const char *name)
            access(path, X_OK) == 0;
 }
 
+bool runit_skipped(const char *dir, char *out, size_t n)
+{
+    char path[4096];
+    struct buf b = {0};
+    if (path_in(path, sizeof path, dir, RUNIT_SKIPPED_FILE) < 0 || read_file(path, &b, 1024) < 0) {
+        buf_free(&b);
+        return false;
+    }
+    size_t len = 0;
+    while (len < b.len && b.p[len] != '\n' && b.p[len] != '\r')
+        len++;
+    snprintf(out, n, "%.*s", (int)len, len ? b.p : "skipped");
+    buf_free(&b);
+    return true;
+}
+
 bool runit_has_file(const char *dir, const char *name)
 {
     char path[4096];

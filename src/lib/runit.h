@@ -40,6 +40,13 @@ int runit_control(const char *dir, char cmd);
 /* What cinit knows that runsv does not (a service left down after too many restarts): one
  * line per service, CINIT_NOTE_DIR/NAME, for cinit-health to report. */
 #define CINIT_NOTE_DIR "/run/cinit/services"
+/* A service that cannot run in this container (cron or sshd without root: docs/non-root.md)
+ * says why in one line in its supervise/ directory, which is always its own user's (its
+ * service directory may be root's), and marks itself down (sv down .): cinit-health then counts
+ * it as disabled, not as failing. Honoured only while the service is down. */
+#define RUNIT_SKIPPED_FILE "supervise/cinit-skipped"
+/* The reason DIR's service skipped itself, into out (one line); false when it did not. */
+bool runit_skipped(const char *dir, char *out, size_t n);
 /* The service has a `down` file (is disabled), and whether cinit wrote it. */
 bool runit_has_down(const char *dir, bool *held);
 /* An executable regular file DIR/NAME (./check, ./run). */

@@ -230,11 +230,14 @@ has_proc() {
     assert_line '65534:65534 nobody /nonexistent'
 }
 
-@test "docker run --user 1000: the main command runs, with its exit code" {
-    run docker_run --rm --label "$LABEL" --user 1000 "$IMAGE" /sbin/my_init -- sh -c 'id -u; exit 7'
+@test "docker run --user 1000: the services and the main command run as that user, with its exit code" {
+    run docker_run --rm --label "$LABEL" --user 1000 "$IMAGE" /sbin/my_init -- sh -c '
+        i=0; until sv status /etc/service/syslog | grep -q "^run:"; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done
+        id -u; exit 7'
     assert_equal "$status" 7
     assert_line 1000
-    assert_output --partial 'WARNING: not running as root'
+    assert_output --partial 'Running as uid 1000, gid 0: the services run as this user'
+    refute_output --partial 'not starting runit services'
 }
 
 @test "docker run --read-only --tmpfs /run: services run, with-contenv works, clean stop" {
