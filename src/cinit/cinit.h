@@ -10,7 +10,7 @@
  * options), startup.c (the container environment, startup and shutdown scripts), runit.c
  * (runsvdir and its services), services.c and service_setup.c (readiness, order), critical.c
  * (critical services, the ./finish that says how one ended), shutdown.c (/proc, the shutdown
- * order, kill_all), msg.c (messages and time). This header is what they share. */
+ * order, kill_all), budget.c (the shutdown's one budget that its steps share), msg.c (messages and time). This header is what they share. */
 #ifndef CINIT_CINIT_H
 #define CINIT_CINIT_H
 
@@ -35,10 +35,14 @@
 
 extern char **environ;
 
+/* the phases of the shutdown, in their order: they share its budget (budget.c) */
+enum shutdown_phase { PHASE_MAIN, PHASE_PRE_SCRIPTS, PHASE_SERVICES, PHASE_POST_SCRIPTS, PHASE_KILL_ALL, PHASE_FINAL_KILL };
+
 /* ---- options (main.c) ---- */
 struct options {
     bool skip_startup, skip_runit, no_kill_all, quiet, verbose, insecure_key;
     long kill_process_ms, kill_all_ms; /* KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT */
+    long shutdown_ms;                  /* CINIT_SHUTDOWN_TIMEOUT: the whole shutdown's budget */
     const char *init_dir;              /* ENV_INIT_DIRECTORY */
     long wait_services_ms;             /* --wait-for-services: -1 no wait, 0 no time limit */
     bool signal_group;                 /* --signal-process-group */
@@ -110,7 +114,9 @@ bool is_executable_file(const char *path);
 int run_script(const char *path);
 /* Startup files; false (with the message said) if one failed or a stop signal came. */
 bool run_startup_files(void);
-void run_shutdown_scripts(const char *dir);
+/* The scripts of dir, in order; one still running at the phase's end of the shutdown's budget
+ * is killed (what it started is left to the final kill), and the next has its turn. */
+void run_shutdown_scripts(const char *dir, enum shutdown_phase phase);
 
 /* ---- runit (runit.c) ---- */
 void for_each_service(const char *sub, char cmd);
@@ -155,5 +161,16 @@ size_t scan_proc(struct procent **out);
 void kill_all(void);
 /* Everything after the main command (or runsvdir) ended or a stop signal came, in order. */
 void shutdown_all(void);
+
+/* ---- the shutdown's budget (budget.c) ---- */
+/* The shutdown begins (a stop signal, the main command's end, a failed boot): its budget
+ * starts now; later calls change nothing. */
+void shutdown_begin(void);
+/* the budget when CINIT_SHUTDOWN_TIMEOUT is not set (see budget.c) */
+void shutdown_budget_default(bool baseimage_var_set);
+/* When phase p must end: its own timeout own_ms (-1: none) from now, but never into the
+ * reserve of the phases after it. Never before now. */
+long long phase_deadline(enum shutdown_phase p, long own_ms);
+long long phase_wait_ms(long long deadline);
 
 #endif

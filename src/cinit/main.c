@@ -8,7 +8,7 @@
 
 #include "cinit.h"
 
-struct options opt = {.kill_process_ms = 30000, .kill_all_ms = 30000, .init_dir = "/etc/my_init.d", .wait_services_ms = -1};
+struct options opt = {.kill_process_ms = 30000, .kill_all_ms = 30000, .shutdown_ms = -1, .init_dir = "/etc/my_init.d", .wait_services_ms = -1};
 struct state cinit = {.tty_fd = -1};
 #define WAIT_SERVICES_DEFAULT_MS 60000
 
@@ -39,7 +39,8 @@ static void usage(FILE *f)
             "  --parent-death-signal=SIG       act on SIG when cinit's parent dies\n"
             "  --help                          this text\n"
             "  --version                       the version\n\n"
-            "Environment: KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT (seconds, default 30),\n"
+            "Environment: CINIT_SHUTDOWN_TIMEOUT (seconds, default 9: the whole shutdown's budget),\n"
+            "KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT (seconds, default 30, within it),\n"
             "ENV_INIT_DIRECTORY (default /etc/my_init.d), CINIT_SIGNAL_PROCESS_GROUP=1,\n"
             "CINIT_REWRITE_SIGNALS, CINIT_REMAP_EXIT, CINIT_PARENT_DEATH_SIGNAL,\n"
             "CINIT_WAIT_FOR_SERVICES (seconds), CINIT_RESTART_LIMIT (RESTARTS/SECONDS). See cinit(8).\n",
@@ -217,6 +218,8 @@ int main(int argc, char **argv)
     bool have_cmd = first < argc;
     timeout_env("KILL_PROCESS_TIMEOUT", &opt.kill_process_ms);
     timeout_env("KILL_ALL_PROCESSES_TIMEOUT", &opt.kill_all_ms);
+    timeout_env("CINIT_SHUTDOWN_TIMEOUT", &opt.shutdown_ms);
+    shutdown_budget_default(cinit_getenv("KILL_PROCESS_TIMEOUT") || cinit_getenv("KILL_ALL_PROCESSES_TIMEOUT"));
     services_env();
     const char *w = cinit_getenv("CINIT_WAIT_FOR_SERVICES");
     if (opt.wait_services_ms < 0 && w && *w)
@@ -291,8 +294,9 @@ int main(int argc, char **argv)
                 status = 1;
             } else {
                 wait_until(main_done_or_stop, -1);
-                if (!cinit.main_cmd.done && !wait_until(main_done, now_ms() + opt.kill_process_ms)) {
-                    warning("%s did not stop within %ld ms: killing it", buf_cstr(&name), opt.kill_process_ms);
+                long long waited = now_ms(), deadline = phase_deadline(PHASE_MAIN, opt.kill_process_ms);
+                if (!cinit.main_cmd.done && !wait_until(main_done, deadline)) {
+                    warning("%s did not stop within %lld ms: killing it", buf_cstr(&name), deadline - waited);
                     signal_main(SIGKILL);
                     wait_until(main_done, -1);
                 }
@@ -313,6 +317,7 @@ int main(int argc, char **argv)
     }
     if (cinit.stop_signal && !cinit.main_cmd.pid && have_cmd)
         status = exit_remapped(128 + cinit.stop_signal); /* stopped before the main command could start */
+    shutdown_begin();
     services_stop();
     if (services.exit_status >= 0)
         status = services.exit_status; /* a critical service ended the container */

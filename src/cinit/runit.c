@@ -147,7 +147,7 @@ void stop_runit(void)
     if (!running(&cinit.runsvdir))
         return;
     info("Shutting down runit daemon (PID %ld)...", (long)cinit.runsvdir.pid);
-    long long deadline = now_ms() + opt.kill_process_ms;
+    long long start = now_ms(), deadline = phase_deadline(PHASE_SERVICES, opt.kill_process_ms);
     /* Every service is told to go down. runsvdir itself is killed: it only looks at its
      * "exit soon" flag after a sleep of up to 5 s, so a HUP or TERM that comes just before
      * the sleep would stall the shutdown. Its runsv processes then come to us; TERM tells
@@ -179,7 +179,7 @@ void stop_runit(void)
     }
     watch_supervise();
     if (!wait_until(watched_gone, deadline)) {
-        warning("runit services still up after %ld ms: killing them", opt.kill_process_ms);
+        warning("runit services still up after %lld ms: killing them", deadline - start);
         for_each_service("", 'k');
         for_each_service("log/", 'k');
         for_each_service("", 'x');
