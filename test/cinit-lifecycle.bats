@@ -102,3 +102,68 @@ teardown() { cinit_teardown; }
         assert_file_not_exists "$T/ran"
     done
 }
+
+# ---- oneshots ----
+
+# a oneshot NAME with the script RUN
+add_oneshot() {
+    add_service "$1" "$2"
+    : > "$ETC/service/$1/oneshot"
+}
+
+@test "oneshot: runs once, is never restarted, and what depends on it starts after it exited 0" {
+    add_oneshot setup 'echo run >> /run/setup-runs; sleep 0.5; echo setup-end >> /run/order; exit 0'
+    add_service app 'echo app >> /run/order; touch /run/app-up; exec sleep 1000'
+    echo setup > "$ETC/service/app/depends"
+    # runsv would restart a service after 1 s: 2.5 s after the end, the oneshot still ran once
+    run cinit -- sh -c 'until [ -e /run/app-up ]; do sleep 0.05; done
+        sleep 2.5; cat /run/order /run/setup-runs; "$1/cinit-health"' sh "$BIN"
+    assert_success
+    assert_equal "$(printf '%s\n' "${lines[@]}" | grep -xE 'setup-end|app' | paste -sd' ')" "setup-end app"
+    assert_equal "$(printf '%s\n' "${lines[@]}" | grep -cx run)" 1
+    assert_output --partial "Service setup is done (its run exited 0"
+    assert_output --regexp 'setup done [0-9]+ done: ./run exited 0'
+    assert_output --regexp 'app up [0-9]+'
+}
+
+@test "oneshot: one that exits at once, before cinit sees it run, is done too" {
+    add_oneshot quick 'exit 0'
+    add_service app 'touch /run/app-up; exec sleep 1000'
+    echo quick > "$ETC/service/app/depends"
+    run cinit --wait-for-services=20 -- sh -c 'test -e /run/app-up && echo app-was-up; "$1/cinit-health" --service quick' sh "$BIN"
+    assert_success
+    assert_output --partial app-was-up
+    assert_output --regexp 'quick done [0-9]+'
+}
+
+@test "oneshot: with --wait-for-services the main command starts after it is done" {
+    add_oneshot setup 'sleep 1; touch /run/setup-done'
+    run cinit --wait-for-services=20 -- sh -c 'test -e /run/setup-done && echo was-done'
+    assert_success
+    assert_output --partial was-done
+}
+
+@test "oneshot: a failing one fails the boot with exit 1, naming it and its status; what depends on it never runs" {
+    add_oneshot setup 'exit 3'
+    add_service app "touch '$T/app-ran'; exec sleep 1000"
+    echo setup > "$ETC/service/app/depends"
+    # with a main command, without --wait-for-services: it is stopped
+    run cinit -- sh -c 'sleep 30; touch "$1/main-finished"' sh "$T"
+    assert_equal "$status" 1
+    assert_output --partial "oneshot service setup failed: ./run exited with status 3: stopping the container."
+    assert_file_not_exists "$T/app-ran"
+    assert_file_not_exists "$T/main-finished"
+    # with --wait-for-services: the main command never runs
+    run cinit --wait-for-services=20 -- touch "$T/main-ran"
+    assert_equal "$status" 1
+    assert_output --partial "oneshot service setup failed: ./run exited with status 3"
+    assert_file_not_exists "$T/main-ran"
+}
+
+@test "oneshot: without a main command, a failing one ends cinit with 1 too" {
+    add_oneshot setup 'kill -KILL $$'
+    ns_start "$BIN/cinit"
+    cinit_wait 30
+    assert_equal "$status" 1
+    assert_output --partial "oneshot service setup failed: ./run was killed by signal 9 (SIGKILL)"
+}

@@ -96,19 +96,20 @@ bool services_prepare(bool waiting)
         }
         s->ndeps = runit_list_len(s->deps);
         s->sm.critical = runit_has_file(s->dir, "critical");
+        s->sm.oneshot = runit_has_file(s->dir, "oneshot");
         bool held;
         s->enabled = !runit_has_down(s->dir, &held) || held;
         if (!probe_for_service(s->dir, &s->probe, err, sizeof err)) {
             error("service %s: %s", s->name, err);
             ok = false;
         }
-        s->loud = s->ndeps || s->sm.critical || runit_has_file(s->dir, "ready") || waiting;
+        s->loud = s->ndeps || s->sm.critical || s->sm.oneshot || runit_has_file(s->dir, "ready") || waiting;
         snprintf(path, sizeof path, "%s/%s", CINIT_NOTE_DIR, s->name);
         if (unlink(path) < 0 && errno != ENOENT) /* what an earlier boot noted is not true now */
             debug("cannot remove %s: %s", path, strerror(errno));
         any |= s->loud;
         snprintf(path, sizeof path, "%s/down", s->dir);
-        if (held && !s->ndeps && unlink(path) < 0 && errno != ENOENT) /* left from an earlier boot */
+        if (held && !s->ndeps && !s->sm.oneshot && unlink(path) < 0 && errno != ENOENT) /* left from an earlier boot */
             warning("cannot remove %s: %s", path, strerror(errno));
     }
     free(names); /* the strings now belong to svcs */
@@ -161,10 +162,11 @@ bool services_prepare(bool waiting)
         m->boot_sec = m->run_sec = services.boot.tv_sec;
         m->boot_nsec = m->run_nsec = services.boot.tv_nsec;
     }
-    /* held back until their dependencies are ready (see the top of this file) */
+    /* held back until their dependencies are ready (see the top of this file); a oneshot is
+     * held too, even with none: runsv would start it as a service, cinit releases it with `o` */
     for (size_t i = 0; i < services.n; i++) {
         struct svc *s = &services.list[i];
-        if (!s->ndeps || !s->enabled)
+        if ((!s->ndeps && !s->sm.oneshot) || !s->enabled)
             continue;
         char path[PATH_MAX + 8];
         snprintf(path, sizeof path, "%s/down", s->dir);
@@ -173,8 +175,11 @@ bool services_prepare(bool waiting)
             return false;
         }
         if (atomic_write(path, RUNIT_HELD_MARK, strlen(RUNIT_HELD_MARK), 0644, (uid_t)-1, (gid_t)-1) < 0) {
-            error("cannot hold service %s until %s %s ready: cannot write %s: %s", s->name, s->ndeps > 1 ? "its dependencies" : s->deps[0],
-                  s->ndeps > 1 ? "are" : "is", path, strerror(errno));
+            if (!s->ndeps)
+                error("cannot hold oneshot service %s until cinit runs it: cannot write %s: %s", s->name, path, strerror(errno));
+            else
+                error("cannot hold service %s until %s %s ready: cannot write %s: %s", s->name, s->ndeps > 1 ? "its dependencies" : s->deps[0],
+                      s->ndeps > 1 ? "are" : "is", path, strerror(errno));
             return false;
         }
         s->sm.state = SVC_HELD;
@@ -183,7 +188,7 @@ bool services_prepare(bool waiting)
     }
     for (size_t i = 0; i < services.n; i++) {
         struct svc *s = &services.list[i];
-        if (s->sm.critical)
+        if (s->sm.critical || s->sm.oneshot) /* how its run ended is what counts */
             finish_install(s);
     }
     return true;

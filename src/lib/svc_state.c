@@ -18,8 +18,38 @@ void svc_init(struct svc_sm *m, bool held)
 
 const char *svc_state_name(enum svc_state s)
 {
-    static const char *const names[] = {"held", "down", "starting", "ready", "failed", "ending", "ended"};
+    static const char *const names[] = {"held", "down", "starting", "ready", "failed", "ending", "ended", "once", "done"};
     return (size_t)s < sizeof names / sizeof *names ? names[s] : "?";
+}
+
+bool svc_ready(const struct svc_sm *m) { return m->state == SVC_READY || m->state == SVC_DONE; }
+
+/* A oneshot's statuses after its release: its run starts (followed, for its pidfd) and ends,
+ * seen as a ./finish, a down status newer than the one before the release, or the end of the
+ * run it followed; then its status is learnt. runsv never restarts it: `o` wants it down. */
+static unsigned oneshot_status(struct svc_sm *m, const struct runit_status *st, long long now)
+{
+    if (m->state != SVC_ONCE)
+        return 0; /* done, or failed: a later `sv once` of someone's is not this boot's run */
+    if (st->state == RUNIT_RUN && st->pid > 0) {
+        if (st->pid == m->pid)
+            return 0;
+        m->pid = st->pid;
+        m->run_sec = st->since;
+        m->run_nsec = st->nsec;
+        m->run_since = now;
+        return SVC_DO_NEW_RUN;
+    }
+    bool fresh_down = st->state == RUNIT_DOWN && (st->since != m->down_sec || st->nsec != m->down_nsec);
+    if (!m->pid && st->state != RUNIT_FINISH && !fresh_down)
+        return 0; /* the status from before its run */
+    m->pid = 0;
+    if (m->stopping) {
+        m->state = SVC_DOWN; /* stopped by the shutdown: no verdict */
+        return 0;
+    }
+    m->state = SVC_ENDING;
+    return SVC_DO_LEARN_EXIT;
 }
 
 static unsigned become_ready(struct svc_sm *m)
@@ -105,6 +135,8 @@ static unsigned on_status(struct svc_sm *m, const struct runit_status *st, long 
         return SVC_DO_LEARN_EXIT; /* its ./finish may have said it by now */
     if (m->state == SVC_ENDED)
         return 0;
+    if (m->oneshot && m->state != SVC_HELD)
+        return oneshot_status(m, st, now);
     unsigned act = 0;
     if (st->state == RUNIT_RUN && st->pid > 0) {
         if (st->pid != m->pid) {
@@ -166,11 +198,20 @@ unsigned svc_step(struct svc_sm *m, const struct svc_event *ev, long long now)
     }
     case SVC_EV_RELEASED:
         if (m->state == SVC_HELD)
-            m->state = SVC_DOWN;
+            m->state = m->oneshot ? SVC_ONCE : SVC_DOWN;
         return 0;
     case SVC_EV_EXIT_STATUS:
         if (m->state != SVC_ENDING)
             return 0;
+        if (m->oneshot) {
+            m->exit_status = ev->wait_status;
+            if (ev->wait_status == 0) {
+                m->state = SVC_DONE;
+                return SVC_DO_READY;
+            }
+            m->state = SVC_FAILED;
+            return SVC_DO_ONESHOT_FAILED;
+        }
         m->state = SVC_ENDED;
         m->exit_status = ev->wait_status;
         return SVC_DO_CRITICAL;

@@ -27,8 +27,10 @@ enum svc_state {
     SVC_STARTING,  /* ./run runs, its probe has not passed yet */
     SVC_READY,     /* ./run runs and is ready */
     SVC_FAILED,    /* left down: it exited too often (the restart limit); a run is followed, not probed */
-    SVC_ENDING,    /* a critical run ended unasked: its status is being learnt */
-    SVC_ENDED      /* ... and is known: the container ends with it */
+    SVC_ENDING,    /* a critical run ended unasked, or a oneshot's run ended: its status is being learnt */
+    SVC_ENDED,     /* ... and is known: the container ends with it */
+    SVC_ONCE,      /* a oneshot: its one run was asked for (`o`), or runs */
+    SVC_DONE       /* a oneshot whose run exited 0: ready for good, never run again */
 };
 
 enum svc_event_kind {
@@ -58,13 +60,15 @@ enum {
     SVC_DO_STOP = 1 << 6,         /* send it `d` */
     SVC_DO_LEARN_EXIT = 1 << 7,   /* find out how the critical run ended (answer: SVC_EV_EXIT_STATUS) */
     SVC_DO_CRITICAL = 1 << 8,     /* the container ends with exit_status */
-    SVC_DO_QUICK_EXIT = 1 << 9    /* a run ended before it was seen to start */
+    SVC_DO_QUICK_EXIT = 1 << 9,   /* a run ended before it was seen to start */
+    SVC_DO_ONESHOT_FAILED = 1 << 10 /* a oneshot's run failed (exit_status): the boot fails */
 };
 
 struct svc_sm {
     enum svc_state state;
     /* what it is: set before the first event */
     bool critical;
+    bool oneshot; /* a `oneshot` file: run once (released with `o`), ready when it exits 0 */
     enum probe_kind probe;
     long restart_n;              /* the restart limit: at most restart_n unasked exits ... */
     long long restart_window_ms; /* ... within this (0: no limit) */
@@ -85,12 +89,14 @@ struct svc_sm {
     int backoff;
     long long starts[SVC_MAX_STARTS]; /* its recent unasked exits, for the restart limit */
     size_t nstarts;
-    int exit_status; /* SVC_ENDED: the wait status, -1 unknown */
+    int exit_status; /* SVC_ENDED, a failed oneshot: the wait status, -1 unknown */
 };
 
 /* A machine in its first state (held or down), its own fields cleared. */
 void svc_init(struct svc_sm *m, bool held);
 /* The transition function: the new state in m, what to do in the bits returned. */
+/* Does what depends on it go on? (ready, or a oneshot done) */
+bool svc_ready(const struct svc_sm *m);
 unsigned svc_step(struct svc_sm *m, const struct svc_event *ev, long long now);
 const char *svc_state_name(enum svc_state s);
 

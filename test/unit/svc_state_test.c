@@ -175,6 +175,52 @@ static void test_held(void)
     ok(strcmp(svc_state_name((enum svc_state)99), "?") == 0, "an unknown state has a name too");
 }
 
+static struct svc_sm oneshot(void)
+{
+    struct svc_sm m = machine(PROBE_UP, false, true);
+    m.oneshot = true;
+    status(&m, RUNIT_DOWN, 0, false, false, 1, 0); /* runsv's first status: held by cinit's down file */
+    event(&m, SVC_EV_RELEASED, false, 0, 10);
+    return m;
+}
+
+static void test_oneshot(void)
+{
+    struct svc_sm m = oneshot();
+    ok(m.state == SVC_ONCE && strcmp(svc_state_name(m.state), "once") == 0, "a oneshot released (sent o): once");
+    ok(status(&m, RUNIT_DOWN, 0, false, false, 1, 20) == 0 && m.state == SVC_ONCE, "the status from before its run changes nothing");
+    ok(status(&m, RUNIT_RUN, 200, false, false, 2, 30) == SVC_DO_NEW_RUN && m.state == SVC_ONCE && m.pid == 200,
+       "its run: followed, not probed, and not ready");
+    ok(!svc_ready(&m), "what depends on it waits");
+    unsigned a = status(&m, RUNIT_DOWN, 0, false, false, 3, 40);
+    ok(a == SVC_DO_LEARN_EXIT && m.state == SVC_ENDING, "its run ended (want down: asked by `o`): its status is learnt");
+    a = event(&m, SVC_EV_EXIT_STATUS, false, 0, 50);
+    ok(a == SVC_DO_READY && m.state == SVC_DONE && svc_ready(&m), "exit 0: done, and ready for what depends on it");
+    ok(status(&m, RUNIT_RUN, 201, false, false, 4, 60) == 0 && m.state == SVC_DONE, "a later run (sv once) changes nothing");
+
+    struct svc_sm f = oneshot();
+    status(&f, RUNIT_RUN, 210, false, false, 2, 30);
+    ok(status(&f, RUNIT_FINISH, 210, false, false, 2, 40) == SVC_DO_LEARN_EXIT, "a run ended into ./finish: learnt too");
+    a = event(&f, SVC_EV_EXIT_STATUS, false, 3 << 8, 50);
+    ok(a == SVC_DO_ONESHOT_FAILED && f.state == SVC_FAILED && f.exit_status == 3 << 8 && !svc_ready(&f),
+       "exit 3: failed, the boot fails with its status");
+
+    struct svc_sm q = oneshot();
+    ok(status(&q, RUNIT_DOWN, 0, false, false, 2, 30) == SVC_DO_LEARN_EXIT && q.state == SVC_ENDING,
+       "a run that ended before it was seen: a newer down status");
+    a = event(&q, SVC_EV_EXIT_STATUS, false, -1, 40);
+    ok(a == SVC_DO_ONESHOT_FAILED && q.state == SVC_FAILED, "its status unknown: failed");
+
+    struct svc_sm s = oneshot();
+    status(&s, RUNIT_RUN, 220, false, false, 2, 30);
+    event(&s, SVC_EV_STOPPING, false, 0, 35);
+    ok(status(&s, RUNIT_DOWN, 0, false, false, 3, 40) == 0 && s.state == SVC_DOWN, "stopped by the shutdown: no verdict");
+
+    struct svc_sm h = machine(PROBE_UP, false, true);
+    h.oneshot = true;
+    ok(status(&h, RUNIT_DOWN, 0, false, false, 1, 0) == 0 && h.state == SVC_HELD, "held until released, like any");
+}
+
 int main(void)
 {
     test_no_probe();
@@ -184,5 +230,6 @@ int main(void)
     test_restart_limit();
     test_critical();
     test_held();
+    test_oneshot();
     return tap_done();
 }
