@@ -167,3 +167,85 @@ add_oneshot() {
     assert_equal "$status" 1
     assert_output --partial "oneshot service setup failed: ./run was killed by signal 9 (SIGKILL)"
 }
+
+# ---- stop order, stop-signal, stop-timeout ----
+
+# a service NAME that logs its signals to $T/events as NAME-SIG, and its end as NAME-down after
+# DELAY seconds on TERM (or on the signal it is stopped with)
+add_logged() {
+    add_service "$1" "trap 'echo $1-TERM >> \"$T/events\"; sleep ${2:-0}; echo $1-down >> \"$T/events\"; exit 0' TERM
+trap 'echo $1-QUIT >> \"$T/events\"; sleep ${2:-0}; echo $1-down >> \"$T/events\"; exit 0' QUIT
+echo $1-up >> \"$T/events\"
+while :; do sleep 0.05; done"
+}
+
+@test "stop order: a service gets its stop signal only after every service that depends on it has stopped" {
+    add_logged db 0
+    add_logged app 1
+    add_logged web 1
+    echo db > "$ETC/service/app/depends"
+    echo app > "$ETC/service/web/depends"
+    ns_start "$BIN/cinit"
+    wait_until 20 grep -qsx web-up "$T/events"
+    cinit_kill TERM
+    cinit_wait 30
+    assert_success
+    assert_equal "$(grep -E -- '-(TERM|down)$' "$T/events" | paste -sd' ')" "web-TERM web-down app-TERM app-down db-TERM db-down"
+}
+
+@test "stop order: independent services stop in parallel" {
+    add_logged x 1
+    add_logged y 1
+    add_logged base 0
+    echo base > "$ETC/service/x/depends"
+    echo base > "$ETC/service/y/depends"
+    ns_start "$BIN/cinit"
+    wait_until 20 grep -qsx x-up "$T/events"
+    wait_until 20 grep -qsx y-up "$T/events"
+    cinit_kill TERM
+    cinit_wait 30
+    assert_success
+    # both got their signal before either was down; base only after both
+    assert_equal "$(grep -E -- '-(TERM|down)$' "$T/events" | head -2 | sort | paste -sd' ')" "x-TERM y-TERM"
+    assert_equal "$(grep -E -- '-(TERM|down)$' "$T/events" | tail -2 | paste -sd' ')" "base-TERM base-down"
+}
+
+@test "stop-signal: the service gets that signal and no TERM, at shutdown and on sv down; cinit's control/t goes again" {
+    add_logged q 0
+    echo QUIT > "$ETC/service/q/stop-signal"
+    add_logged r 0
+    echo SIGQUIT > "$ETC/service/r/stop-signal"
+    run cinit -- sh -c '"$1/await.sh" q-up "$2/events" && "$1/await.sh" r-up "$2/events" && sv down r && "$1/await.sh" r-down "$2/events"' sh "$FIX" "$T"
+    assert_success
+    assert_equal "$(grep -E -- '-(TERM|QUIT)$' "$T/events" | sort | paste -sd' ')" "q-QUIT r-QUIT"
+    assert_file_not_exists "$ETC/service/q/control"
+}
+
+@test "stop-timeout: a service that ignores its stop signal is killed after its own timeout" {
+    export CINIT_SHUTDOWN_TIMEOUT=60
+    add_service stubborn "trap '' TERM; echo up > '$T/stubborn'; while :; do sleep 0.05; done"
+    echo 1 > "$ETC/service/stubborn/stop-timeout"
+    ns_start "$BIN/cinit"
+    wait_file "$T/stubborn"
+    local start
+    start=$(now_ms)
+    cinit_kill TERM
+    cinit_wait 40
+    assert_success
+    assert_took "$start" 800 9000
+    assert_output --partial "service stubborn still up"
+}
+
+@test "stop-signal and stop-timeout: a bad value is a boot error naming the service" {
+    add_service a 'exec sleep 1000'
+    echo NOSUCH > "$ETC/service/a/stop-signal"
+    run cinit -- true
+    assert_failure 1
+    assert_output --partial "service a: stop-signal 'NOSUCH'"
+    rm "$ETC/service/a/stop-signal"
+    echo soon > "$ETC/service/a/stop-timeout"
+    run cinit -- true
+    assert_failure 1
+    assert_output --partial "service a: stop-timeout 'soon'"
+}
+

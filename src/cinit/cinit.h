@@ -10,7 +10,8 @@
  * options), startup.c (the container environment, startup and shutdown scripts), runit.c
  * (runsvdir and its services), services.c and service_setup.c (readiness, order), critical.c
  * (critical services, the ./finish that says how one ended), shutdown.c (/proc, the shutdown
- * order, kill_all), budget.c (the shutdown's one budget that its steps share), msg.c (messages and time). This header is what they share. */
+ * order, kill_all), budget.c (the shutdown's one budget that its steps share), service_stop.c
+ * (the services' stop in dependency order), stop_hook.c (a service's stop-signal, as control/t), msg.c (messages and time). This header is what they share. */
 #ifndef CINIT_CINIT_H
 #define CINIT_CINIT_H
 
@@ -151,6 +152,24 @@ void services_stop(void);
 /* Started by runsv as a critical service's ./finish (critical.c): record how ./run ended. */
 bool finish_invoked(int argc, char **argv);
 int finish_main(char **argv);
+/* cinit started by runsv as a service's control/t (stop_hook.c) */
+bool stop_hook_invoked(int argc, char **argv);
+int stop_hook_main(void);
+
+/* ---- the services' stop order at shutdown (service_stop.c, driven by runit.c) ---- */
+/* The services will stop in order (false: no order known, every service at once); the first
+ * stop_order_progress tells the first of them. */
+bool stop_order_begin(long long end);
+/* a supervise dir changed: tell those whose turn has come now */
+void stop_order_progress(void);
+/* is the runsv of service name to wait for its turn? */
+bool stop_order_waits(const char *name);
+void stop_order_end(void);
+/* runit.c: is service name down (its supervise/stat)? */
+bool service_down(const char *name);
+/* runit.c: TERM the runsv of name, held back until its turn (runsv then stops its service as
+ * on `x`, and exits); false if no runsv of name was held */
+bool runsv_release(const char *name);
 
 /* ---- /proc and the shutdown (shutdown.c) ---- */
 struct procent {

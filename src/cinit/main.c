@@ -199,6 +199,8 @@ int main(int argc, char **argv)
 {
     if (finish_invoked(argc, argv))
         return finish_main(argv);
+    if (stop_hook_invoked(argc, argv))
+        return stop_hook_main();
     const char *slash = strrchr(argv[0], '/');
     progname = slash ? slash + 1 : argv[0];
     if (strcmp(progname, "my_init") != 0)

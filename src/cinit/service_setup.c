@@ -45,6 +45,37 @@ static bool cycle_from(struct svc *s, struct svc **stack, size_t depth, struct b
     return false;
 }
 
+/* stop-signal (a signal name or number) and stop-timeout (seconds): a bad one is a boot error */
+static bool stop_settings(struct svc *s)
+{
+    char path[PATH_MAX + 16];
+    s->stop_sig = SIGTERM;
+    s->stop_ms = -1;
+    snprintf(path, sizeof path, "%s/stop-signal", s->dir);
+    char **w = runit_read_list(path);
+    bool ok = w != NULL;
+    if (!w)
+        error("cannot read %s: %s", path, strerror(errno));
+    else if (w[0] && ((s->stop_sig = signal_parse(w[0])) <= 0 || s->stop_sig == SIGSTOP)) {
+        error("service %s: stop-signal '%s' is not a signal name or number", s->name, w[0]);
+        s->stop_sig = SIGTERM;
+        ok = false;
+    }
+    runit_free_list(w);
+    snprintf(path, sizeof path, "%s/stop-timeout", s->dir);
+    w = runit_read_list(path);
+    if (!w) {
+        error("cannot read %s: %s", path, strerror(errno));
+        ok = false;
+    } else if (w[0] && !parse_seconds_ms(w[0], MAX_TIMEOUT_S, &s->stop_ms)) {
+        error("service %s: stop-timeout '%s' is not a number of seconds (0 to %ld)", s->name, w[0], MAX_TIMEOUT_S);
+        s->stop_ms = -1;
+        ok = false;
+    }
+    runit_free_list(w);
+    return ok;
+}
+
 static bool parse_limit(void)
 {
     const char *v = cinit_getenv("CINIT_RESTART_LIMIT");
@@ -97,6 +128,8 @@ bool services_prepare(bool waiting)
         s->ndeps = runit_list_len(s->deps);
         s->sm.critical = runit_has_file(s->dir, "critical");
         s->sm.oneshot = runit_has_file(s->dir, "oneshot");
+        if (!stop_settings(s))
+            ok = false;
         bool held;
         s->enabled = !runit_has_down(s->dir, &held) || held;
         if (!probe_for_service(s->dir, &s->probe, err, sizeof err)) {
@@ -149,6 +182,8 @@ bool services_prepare(bool waiting)
     if (!ok)
         return false;
     services.active = any;
+    for (size_t i = 0; i < services.n; i++)
+        stop_hook_install(&services.list[i]);
     if (!services.active)
         return true;
     clock_gettime(CLOCK_REALTIME, &services.boot);

@@ -50,6 +50,10 @@ struct svc {
     bool polled;  /* no watch will say when its supervise dir comes: looked for by polling */
     char link_base[NAME_MAX + 1]; /* supervise/ is a link to a dir not there yet: that dir's name,
                                    * watched for in its parent */
+    /* how it stops (stop-signal, stop-timeout; stop_hook.c) */
+    int stop_sig;
+    long stop_ms;                     /* -1: KILL_PROCESS_TIMEOUT */
+    bool stop_hook_made, control_made; /* this boot made control/t (and control/) */
     /* its probe, and what cinit says of it */
     struct svc_probe pr;
     long long next_report;
@@ -74,5 +78,9 @@ void critical_end(struct svc *s, int ws);
 int critical_pidfd_status(struct svc *s);
 void finish_install(struct svc *s);
 void finish_remove(struct svc *s);
+
+/* stop_hook.c: cinit's control/t for a service whose stop-signal is not TERM */
+void stop_hook_install(struct svc *s);
+void stop_hook_remove(struct svc *s);
 
 #endif
