@@ -249,3 +249,40 @@ while :; do sleep 0.05; done"
     assert_output --partial "service a: stop-timeout 'soon'"
 }
 
+# ---- restart policy ----
+
+@test "back-off: a service that fails at once is restarted after 1, 2, 4 s; cinit-health says failing and when" {
+    add_service crash 'date +%s%3N >> /run/starts; exit 1'
+    run cinit -- sh -c 'until [ "$(wc -l < /run/starts 2> /dev/null)" -ge 4 ]; do sleep 0.1; done
+        "$1/cinit-health" --service crash; cat /run/starts' sh "$BIN"
+    assert_success
+    assert_line --regexp '^crash failing [0-9]+ failing: exited within 1 s of its start 4 times in a row; next restart at [0-9:]+ UTC \(in 8 s\)$'
+    local starts
+    mapfile -t starts < <(printf '%s\n' "${lines[@]}" | grep -xE '[0-9]{13}')
+    [ "${#starts[@]}" -eq 4 ] || fail "starts: ${starts[*]}"
+    local gap1=$((starts[1] - starts[0])) gap2=$((starts[2] - starts[1])) gap3=$((starts[3] - starts[2]))
+    # the back-off is a lower bound; a loaded machine only makes gaps longer
+    [ "$gap1" -ge 900 ] && [ "$gap2" -ge 1900 ] && [ "$gap3" -ge 3900 ] || fail "gaps $gap1 $gap2 $gap3 ms"
+    [ "$gap3" -gt "$gap2" ] && [ "$gap2" -gt "$gap1" ] || fail "gaps $gap1 $gap2 $gap3 ms do not grow"
+}
+
+@test "restart-limit: a service's own limit wins over CINIT_RESTART_LIMIT, and is named when it gives up" {
+    export CINIT_RESTART_LIMIT=50/60
+    add_service crash 'echo run >> /run/runs; exit 1'
+    echo 1/60 > "$ETC/service/crash/restart-limit"
+    run cinit -- sh -c 'for i in $(seq 100); do "$1/cinit-health" --service crash | grep -q restarted && break; sleep 0.1; done
+        "$1/cinit-health" --service crash; wc -l < /run/runs' sh "$BIN"
+    assert_success
+    assert_output --partial "service crash restarted 1 times in 60 s (restart-limit=1/60): left down"
+    assert_line --regexp '^crash failing [0-9]+ restarted 1 times'
+    assert_line 2
+}
+
+@test "restart-limit: a bad one is a boot error naming the service" {
+    add_service a 'exec sleep 1000'
+    echo often > "$ETC/service/a/restart-limit"
+    run cinit -- true
+    assert_failure 1
+    assert_output --partial "service a: restart-limit 'often'"
+}
+

@@ -76,22 +76,47 @@ static bool stop_settings(struct svc *s)
     return ok;
 }
 
+/* RESTARTS/SECONDS, as CINIT_RESTART_LIMIT and a restart-limit file write it */
+static bool limit_parse(const char *v, long *n_out, long *window_ms)
+{
+    const char *slash = strchr(v, '/');
+    char n[32];
+    if (!slash || (size_t)(slash - v) >= sizeof n)
+        return false;
+    memcpy(n, v, (size_t)(slash - v));
+    n[slash - v] = '\0';
+    return parse_long(n, 1, MAX_STARTS - 1, n_out) && parse_seconds_ms(slash + 1, MAX_TIMEOUT_S, window_ms) && *window_ms > 0;
+}
+
 static bool parse_limit(void)
 {
     const char *v = cinit_getenv("CINIT_RESTART_LIMIT");
-    if (!v || !*v)
+    if (!v || !*v || limit_parse(v, &services.restart_n, &services.restart_window_ms))
         return true;
-    const char *slash = strchr(v, '/');
-    char n[32];
-    if (slash && (size_t)(slash - v) < sizeof n) {
-        memcpy(n, v, (size_t)(slash - v));
-        n[slash - v] = '\0';
-        if (parse_long(n, 1, MAX_STARTS - 1, &services.restart_n) && parse_seconds_ms(slash + 1, MAX_TIMEOUT_S, &services.restart_window_ms) &&
-            services.restart_window_ms > 0)
-            return true;
-    }
     error("CINIT_RESTART_LIMIT='%s' is not RESTARTS/SECONDS (e.g. 5/60, at most %d restarts)", v, MAX_STARTS - 1);
     return false;
+}
+
+/* a restart-limit file: the service's own limit instead of CINIT_RESTART_LIMIT */
+static bool own_limit(struct svc *s, long *n, long *window_ms)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/restart-limit", s->dir);
+    char **w = runit_read_list(path);
+    bool ok = true;
+    if (!w) {
+        error("cannot read %s: %s", path, strerror(errno));
+        ok = false;
+    } else if (w[0]) {
+        s->own_limit = limit_parse(w[0], n, window_ms);
+        if (!s->own_limit) {
+            error("service %s: restart-limit '%s' is not RESTARTS/SECONDS (e.g. 5/60, at most %d restarts)", s->name, w[0],
+                  MAX_STARTS - 1);
+            ok = false;
+        }
+    }
+    runit_free_list(w);
+    return ok;
 }
 
 void services_env(void)
@@ -109,7 +134,8 @@ bool services_prepare(bool waiting)
     services.list = calloc(services.n ? services.n : 1, sizeof *services.list);
     if (!services.list)
         die(1, "out of memory");
-    bool ok = true, any = waiting || services.restart_n || opt.verbose;
+    /* every service is followed: the restart back-off is for all of them */
+    bool ok = true, any = true;
     for (size_t i = 0; i < services.n; i++) {
         struct svc *s = &services.list[i];
         s->name = names[i];
@@ -130,6 +156,11 @@ bool services_prepare(bool waiting)
         s->sm.oneshot = runit_has_file(s->dir, "oneshot");
         if (!stop_settings(s))
             ok = false;
+        long lim_n = services.restart_n, lim_ms = services.restart_window_ms;
+        if (!own_limit(s, &lim_n, &lim_ms))
+            ok = false;
+        s->sm.restart_n = lim_n;
+        s->sm.restart_window_ms = lim_ms;
         bool held;
         s->enabled = !runit_has_down(s->dir, &held) || held;
         if (!probe_for_service(s->dir, &s->probe, err, sizeof err)) {
@@ -191,8 +222,6 @@ bool services_prepare(bool waiting)
         struct svc_sm *m = &services.list[i].sm;
         svc_init(m, false);
         m->probe = services.list[i].probe.kind;
-        m->restart_n = services.restart_n;
-        m->restart_window_ms = services.restart_window_ms;
         /* a status, or a record of critical.c, older than this boot is none of this one's */
         m->boot_sec = m->run_sec = services.boot.tv_sec;
         m->boot_nsec = m->run_nsec = services.boot.tv_nsec;

@@ -303,10 +303,40 @@ static void said_ready(struct svc *s, long long now)
 static void gave_up(struct svc *s)
 {
     char text[256];
-    snprintf(text, sizeof text, "restarted %ld times in %.3g s (CINIT_RESTART_LIMIT=%ld/%.3g): left down\n", services.restart_n,
-             (double)services.restart_window_ms / 1000, services.restart_n, (double)services.restart_window_ms / 1000);
+    double w = (double)s->sm.restart_window_ms / 1000;
+    snprintf(text, sizeof text, "restarted %ld times in %.3g s (%s=%ld/%.3g): left down\n", s->sm.restart_n, w,
+             s->own_limit ? "restart-limit" : "CINIT_RESTART_LIMIT", s->sm.restart_n, w);
     error("service %s %.*s", s->name, (int)strlen(text) - 1, text);
     note(s, text);
+}
+
+/* It failed at once again: left down until its back-off is over; cinit-health shows when. */
+static void backing_off(struct svc *s, long long now)
+{
+    long long delay = s->sm.restart_at - now;
+    struct timespec ts;
+    struct tm tm;
+    char at[32] = "?", text[256];
+    if (clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+        time_t t = ts.tv_sec + (time_t)((delay + 999) / 1000);
+        if (gmtime_r(&t, &tm))
+            strftime(at, sizeof at, "%H:%M:%S UTC", &tm);
+    }
+    snprintf(text, sizeof text, "failing: exited within %d s of its start %d time%s in a row; next restart at %s (in %.3g s)\n",
+             SVC_QUICK_MS / 1000, s->sm.quick_fails, s->sm.quick_fails > 1 ? "s" : "", at, (double)delay / 1000);
+    note(s, text);
+    if (s->loud || s->sm.quick_fails > 1)
+        info("Service %s %.*s", s->name, (int)strlen(text) - 1, text + 9);
+}
+
+static void restart(struct svc *s)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", CINIT_NOTE_DIR, s->name);
+    if (unlink(path) < 0 && errno != ENOENT)
+        debug("cannot remove %s: %s", path, strerror(errno));
+    if (runit_control(s->dir, 'u') < 0)
+        warning("cannot restart service %s: %s", s->name, strerror(errno));
 }
 
 /* A oneshot's run failed: the boot fails, as with a failing startup script (exit 1). */
@@ -366,6 +396,10 @@ static void act(struct svc *s, unsigned todo, const struct runit_status *st, lon
     }
     if (todo & SVC_DO_ONESHOT_FAILED)
         oneshot_failed(s, now);
+    if (todo & SVC_DO_BACKOFF)
+        backing_off(s, now);
+    if (todo & SVC_DO_START)
+        restart(s);
     if (todo & SVC_DO_PROBE)
         service_probe_start(s, now);
     if (todo & SVC_DO_READY) {
@@ -486,6 +520,12 @@ static void tick_once(void)
     }
     for (size_t i = 0; i < services.n; i++) {
         struct svc *s = &services.list[i];
+        if (s->sm.state == SVC_BACKOFF) {
+            if (now >= s->sm.restart_at)
+                feed(s, &(struct svc_event){.kind = SVC_EV_PROBE_DUE}, now);
+            else if (next < 0 || s->sm.restart_at < next)
+                next = s->sm.restart_at;
+        }
         if (s->sm.state == SVC_STARTING && s->sm.next_probe >= 0 && now >= s->sm.next_probe)
             begin_probe(s, now);
         if (s->sm.state == SVC_STARTING && s->sm.next_probe >= 0 && (next < 0 || s->sm.next_probe < next))

@@ -35,6 +35,7 @@ struct svc {
     struct probe probe;
     struct svc_sm sm; /* where it stands (svc_state.h) */
     bool enabled;     /* no down file of the user's */
+    bool own_limit;   /* its restart-limit file, not CINIT_RESTART_LIMIT */
     bool marker;      /* cinit's down file is still there */
     bool loud;
     int mark;         /* cycle search */

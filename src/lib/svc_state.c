@@ -14,11 +14,13 @@ void svc_init(struct svc_sm *m, bool held)
     m->backoff = 0;
     m->nstarts = 0;
     m->exit_status = -1;
+    m->quick_fails = 0;
+    m->restart_at = -1;
 }
 
 const char *svc_state_name(enum svc_state s)
 {
-    static const char *const names[] = {"held", "down", "starting", "ready", "failed", "ending", "ended", "once", "done"};
+    static const char *const names[] = {"held", "down", "starting", "ready", "failed", "ending", "ended", "once", "done", "backoff"};
     return (size_t)s < sizeof names / sizeof *names ? names[s] : "?";
 }
 
@@ -106,6 +108,26 @@ static unsigned new_run(struct svc_sm *m, const struct runit_status *st, long lo
     return SVC_DO_NEW_RUN;
 }
 
+/* An unasked end of a run that lasted ran ms: the back-off when it failed at once. */
+static unsigned back_off(struct svc_sm *m, long long ran, long long now)
+{
+    if (m->critical || m->state == SVC_FAILED || m->state == SVC_ENDING)
+        return 0;
+    if (ran >= SVC_STEADY_MS)
+        m->quick_fails = 0;
+    if (ran >= SVC_QUICK_MS)
+        return 0;
+    long long delay = SVC_RESTART_MIN_MS;
+    for (int i = 0; i < m->quick_fails && delay < SVC_RESTART_MAX_MS; i++)
+        delay *= 2;
+    if (delay > SVC_RESTART_MAX_MS)
+        delay = SVC_RESTART_MAX_MS;
+    m->quick_fails++;
+    m->state = SVC_BACKOFF;
+    m->restart_at = now + delay;
+    return SVC_DO_BACKOFF | SVC_DO_STOP;
+}
+
 static unsigned run_ended(struct svc_sm *m, long long now)
 {
     bool was_ready = m->state == SVC_READY, unasked = !m->asked && !m->stopping;
@@ -122,6 +144,8 @@ static unsigned run_ended(struct svc_sm *m, long long now)
     }
     if (was_ready && unasked)
         act |= SVC_DO_WARN_DOWN;
+    if (unasked)
+        act |= back_off(m, now - m->run_since, now);
     return act;
 }
 
@@ -170,7 +194,7 @@ static unsigned on_status(struct svc_sm *m, const struct runit_status *st, long 
             m->state = SVC_ENDING;
             act |= SVC_DO_STOP | SVC_DO_LEARN_EXIT;
         } else if (!(act & SVC_DO_GAVE_UP)) {
-            act |= SVC_DO_QUICK_EXIT;
+            act |= SVC_DO_QUICK_EXIT | back_off(m, 0, now);
         }
     }
     return act;
@@ -182,6 +206,11 @@ unsigned svc_step(struct svc_sm *m, const struct svc_event *ev, long long now)
     case SVC_EV_STATUS:
         return on_status(m, &ev->status, now);
     case SVC_EV_PROBE_DUE:
+        if (m->state == SVC_BACKOFF && !m->stopping && now >= m->restart_at) {
+            m->state = SVC_DOWN;
+            m->restart_at = -1;
+            return SVC_DO_START;
+        }
         if (m->state != SVC_STARTING || m->next_probe < 0 || now < m->next_probe)
             return 0;
         m->next_probe = -1; /* until the probe has said */

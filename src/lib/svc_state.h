@@ -20,6 +20,14 @@
 #define SVC_BACKOFF_MAX_MS 100
 #define SVC_CHECK_BACKOFF_MIN_MS 20
 #define SVC_CHECK_BACKOFF_MAX_MS 250
+/* The restart back-off: a run that ends unasked within SVC_QUICK_MS of its start (runsv's own
+ * threshold: it pauses a second before that restart, so cinit's `d` comes first) is left down
+ * 1 s, then 2, 4 ... at most SVC_RESTART_MAX_MS, doubling with each such run in a row, before
+ * cinit sends `u`; a run that stays up SVC_STEADY_MS starts the count again. */
+#define SVC_QUICK_MS 1000
+#define SVC_RESTART_MIN_MS 1000
+#define SVC_RESTART_MAX_MS 30000
+#define SVC_STEADY_MS 10000
 
 enum svc_state {
     SVC_HELD,      /* waits for what it depends on: runsv holds it down until it is released */
@@ -30,7 +38,8 @@ enum svc_state {
     SVC_ENDING,    /* a critical run ended unasked, or a oneshot's run ended: its status is being learnt */
     SVC_ENDED,     /* ... and is known: the container ends with it */
     SVC_ONCE,      /* a oneshot: its one run was asked for (`o`), or runs */
-    SVC_DONE       /* a oneshot whose run exited 0: ready for good, never run again */
+    SVC_DONE,      /* a oneshot whose run exited 0: ready for good, never run again */
+    SVC_BACKOFF    /* left down after a run that failed at once, until restart_at (`u` then) */
 };
 
 enum svc_event_kind {
@@ -61,7 +70,9 @@ enum {
     SVC_DO_LEARN_EXIT = 1 << 7,   /* find out how the critical run ended (answer: SVC_EV_EXIT_STATUS) */
     SVC_DO_CRITICAL = 1 << 8,     /* the container ends with exit_status */
     SVC_DO_QUICK_EXIT = 1 << 9,   /* a run ended before it was seen to start */
-    SVC_DO_ONESHOT_FAILED = 1 << 10 /* a oneshot's run failed (exit_status): the boot fails */
+    SVC_DO_ONESHOT_FAILED = 1 << 10, /* a oneshot's run failed (exit_status): the boot fails */
+    SVC_DO_BACKOFF = 1 << 11,        /* it failed at once again: left down until restart_at (with SVC_DO_STOP) */
+    SVC_DO_START = 1 << 12           /* its back-off is over: send it `u` */
 };
 
 struct svc_sm {
@@ -90,6 +101,8 @@ struct svc_sm {
     long long starts[SVC_MAX_STARTS]; /* its recent unasked exits, for the restart limit */
     size_t nstarts;
     int exit_status; /* SVC_ENDED, a failed oneshot: the wait status, -1 unknown */
+    int quick_fails;       /* runs in a row that failed at once */
+    long long restart_at;  /* SVC_BACKOFF: when it is started again */
 };
 
 /* A machine in its first state (held or down), its own fields cleared. */
