@@ -19,7 +19,8 @@ static void usage(FILE *f)
             "  NAME up|down|starting|unready|failing|done SECONDS DETAIL\n"
             "SECONDS is the time since the service last changed state. A service is up once\n"
             "./run runs and its readiness probe (./check, or the probe in its `ready` file)\n"
-            "passes; without a probe, once ./run has been running for 1 s. A oneshot service\n"
+            "passes (`notify`: it said READY=1; DETAIL shows its STATUS=); without a probe,\n"
+            "once ./run has been running for 1 s. A oneshot service\n"
             "is done once its one run exited 0.\n"
             "  --json            one JSON object instead of the lines\n"
             "  --service NAME    only NAME (may be repeated); a disabled one counts too\n"
@@ -70,6 +71,29 @@ static bool cinit_note(const char *name, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)b.len, b.p);
     buf_free(&b);
     return true;
+}
+
+/* what a `ready: notify` service said, as cinit keeps it: did run pid say READY=1, its STATUS= */
+static bool notified(const char *name, long pid, char *status, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", CINIT_NOTIFY_DIR, name);
+    struct buf b = {0};
+    status[0] = '\0';
+    if (read_file(path, &b, 4096) < 0) {
+        buf_free(&b);
+        return false;
+    }
+    long who = 0;
+    char word[16] = "";
+    bool ready = sscanf(buf_cstr(&b), "%ld %15s", &who, word) == 2 && who == pid && strcmp(word, "ready") == 0;
+    const char *nl = strchr(buf_cstr(&b), '\n');
+    if (who == pid && nl) {
+        size_t l = strcspn(nl + 1, "\n");
+        snprintf(status, n, "%.*s", (int)l, nl + 1);
+    }
+    buf_free(&b);
+    return ready;
 }
 
 static void examine(const char *base, const char *name, int timeout_ms, struct report *r)
@@ -158,6 +182,17 @@ static void examine(const char *base, const char *name, int timeout_ms, struct r
     case PROBE_CHECK:
         ready = probe_run_check(dir, NULL, timeout_ms, why, sizeof why);
         break;
+    case PROBE_NOTIFY: {
+        char status[300];
+        ready = notified(name, r->pid, status, sizeof status);
+        if (ready && status[0]) {
+            r->state = ST_UP;
+            detail(r, "pid %ld, ready: notify; %s", r->pid, status);
+            return;
+        }
+        snprintf(why, sizeof why, "no READY=1 yet%s%s", status[0] ? "; " : "", status);
+        break;
+    }
     default:
         ready = probe_run(&p, timeout_ms, why, sizeof why);
         break;

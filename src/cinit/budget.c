@@ -14,6 +14,7 @@ void shutdown_begin(void)
 {
     if (begun < 0) {
         begun = now_ms();
+        notify_self_stopping();
         debug("shutdown begins: budget %ld ms", opt.shutdown_ms);
     }
 }

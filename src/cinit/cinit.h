@@ -11,7 +11,8 @@
  * (runsvdir and its services), services.c and service_setup.c (readiness, order), critical.c
  * (critical services, the ./finish that says how one ended), shutdown.c (/proc, the shutdown
  * order, kill_all), budget.c (the shutdown's one budget that its steps share), service_stop.c
- * (the services' stop in dependency order), stop_hook.c (a service's stop-signal, as control/t), msg.c (messages and time). This header is what they share. */
+ * (the services' stop in dependency order), stop_hook.c (a service's stop-signal, as control/t),
+ * service_notify.c (the services' sd_notify socket), notify.c (cinit's own sd_notify), msg.c (messages and time). This header is what they share. */
 #ifndef CINIT_CINIT_H
 #define CINIT_CINIT_H
 
@@ -180,6 +181,22 @@ size_t scan_proc(struct procent **out);
 void kill_all(void);
 /* Everything after the main command (or runsvdir) ended or a stop signal came, in order. */
 void shutdown_all(void);
+
+/* ---- cinit's own sd_notify (notify.c) ---- */
+/* after the environment is imported: take NOTIFY_SOCKET from it, and remember it */
+void notify_self_setup(void);
+/* the main command (or runsvdir) has started: READY=1 once every service is ready too */
+void notify_self_started(void);
+/* a service became ready */
+void notify_self_check(void);
+/* the shutdown begins: STOPPING=1 */
+void notify_self_stopping(void);
+/* services.c: the notify socket for runsvdir's environment (service_notify.c); true: env has
+ * NOTIFY_SOCKET until services_notify_done */
+bool services_notify_setup(void);
+void services_notify_done(void);
+/* services.c: is every enabled service ready? (true when cinit follows none) */
+bool services_all_ready(void);
 
 /* ---- the shutdown's budget (budget.c) ---- */
 /* The shutdown begins (a stop signal, the main command's end, a failed boot): its budget

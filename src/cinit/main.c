@@ -244,6 +244,7 @@ int main(int argc, char **argv)
     bool root = geteuid() == 0;
 
     env_from_environ(&env, environ);
+    notify_self_setup();
     import_boot();
     export_boot();
 
@@ -277,7 +278,10 @@ int main(int argc, char **argv)
                 booted = false;
                 status = 1;
             } else {
+                bool notify = services_notify_setup();
                 start_runit();
+                if (notify)
+                    services_notify_done();
                 services_start();
             }
         }
@@ -295,6 +299,7 @@ int main(int argc, char **argv)
             if (child_start(&cinit.main_cmd, cmd, &(struct spawn_how){.foreground = true, .out = -1}) < 0) {
                 status = 1;
             } else {
+                notify_self_started();
                 wait_until(main_done_or_stop, -1);
                 long long waited = now_ms(), deadline = phase_deadline(PHASE_MAIN, opt.kill_process_ms);
                 if (!cinit.main_cmd.done && !wait_until(main_done, deadline)) {
@@ -309,6 +314,7 @@ int main(int argc, char **argv)
             }
             buf_free(&name);
         } else if (!have_cmd) {
+            notify_self_started();
             wait_until(runsvdir_done_or_stop, -1);
             if (!cinit.stop_signal) {
                 char desc[64];

@@ -326,7 +326,7 @@ static void backing_off(struct svc *s, long long now)
              SVC_QUICK_MS / 1000, s->sm.quick_fails, s->sm.quick_fails > 1 ? "s" : "", at, (double)delay / 1000);
     note(s, text);
     if (s->loud || s->sm.quick_fails > 1)
-        info("Service %s %.*s", s->name, (int)strlen(text) - 1, text + 9);
+        info("Service %s %.*s", s->name, (int)strlen(text) - 10, text + 9); /* without "failing: " and the newline */
 }
 
 static void restart(struct svc *s)
@@ -405,7 +405,13 @@ static void act(struct svc *s, unsigned todo, const struct runit_status *st, lon
     if (todo & SVC_DO_READY) {
         said_ready(s, now);
         release_ready();
+        notify_self_check();
     }
+}
+
+void service_notified(struct svc *s, pid_t run)
+{
+    feed(s, &(struct svc_event){.kind = SVC_EV_NOTIFIED, .pid = run}, now_ms());
 }
 
 void service_exit_known(struct svc *s, int ws)
@@ -543,15 +549,20 @@ static void tick_due(void *arg)
     tick();
 }
 
-static bool all_ready_or_stop(void)
+bool services_notify_setup(void) { return services.active && service_notify_setup(); }
+void services_notify_done(void) { env_unset(&env, "NOTIFY_SOCKET"); }
+
+bool services_all_ready(void)
 {
-    if (cinit.stop_signal)
+    if (!services.active)
         return true;
     for (size_t i = 0; i < services.n; i++)
         if (services.list[i].enabled && !svc_ready(&services.list[i].sm))
             return false;
     return true;
 }
+
+static bool all_ready_or_stop(void) { return cinit.stop_signal || services_all_ready(); }
 
 bool services_wait_ready(long timeout_ms)
 {

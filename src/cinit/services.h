@@ -55,6 +55,9 @@ struct svc {
     int stop_sig;
     long stop_ms;                     /* -1: KILL_PROCESS_TIMEOUT */
     bool stop_hook_made, control_made; /* this boot made control/t (and control/) */
+    /* what it said on the notify socket (service_notify.c) */
+    pid_t notify_ready; /* the run that said READY=1 */
+    char notify_status[256];
     /* its probe, and what cinit says of it */
     struct svc_probe pr;
     long long next_report;
@@ -79,6 +82,12 @@ void critical_end(struct svc *s, int ws);
 int critical_pidfd_status(struct svc *s);
 void finish_install(struct svc *s);
 void finish_remove(struct svc *s);
+
+/* service_notify.c: the notify socket, when a service has `ready: notify`; true: NOTIFY_SOCKET
+ * is in env for runsvdir (env_unset it once runsvdir runs) */
+bool service_notify_setup(void);
+/* services.c: s's run said READY=1 */
+void service_notified(struct svc *s, pid_t run);
 
 /* stop_hook.c: cinit's control/t for a service whose stop-signal is not TERM */
 void stop_hook_install(struct svc *s);

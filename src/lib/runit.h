@@ -40,6 +40,11 @@ int runit_control(const char *dir, char cmd);
 /* What cinit knows that runsv does not (a service left down after too many restarts): one
  * line per service, CINIT_NOTE_DIR/NAME, for cinit-health to report. */
 #define CINIT_NOTE_DIR "/run/cinit/services"
+/* A `ready: notify` service's sd_notify socket (the same for every service: cinit tells the
+ * sender by its credentials), and what it said: CINIT_NOTIFY_DIR/NAME holds "PID ready|-" on
+ * its first line (the run that said READY=1) and its last STATUS= on the second. */
+#define CINIT_NOTIFY_SOCKET "/run/cinit/notify.sock"
+#define CINIT_NOTIFY_DIR "/run/cinit/notify"
 /* The service has a `down` file (is disabled), and whether cinit wrote it. */
 bool runit_has_down(const char *dir, bool *held);
 /* An executable regular file DIR/NAME (./check, ./run). */

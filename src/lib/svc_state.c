@@ -16,6 +16,7 @@ void svc_init(struct svc_sm *m, bool held)
     m->exit_status = -1;
     m->quick_fails = 0;
     m->restart_at = -1;
+    m->notified = 0;
 }
 
 const char *svc_state_name(enum svc_state s)
@@ -99,6 +100,11 @@ static unsigned new_run(struct svc_sm *m, const struct runit_status *st, long lo
     case PROBE_CHECK:
         m->backoff = SVC_CHECK_BACKOFF_MIN_MS;
         m->next_probe = now;
+        break;
+    case PROBE_NOTIFY:
+        m->next_probe = -1; /* no probe: its READY=1 says it */
+        if (m->notified == st->pid)
+            return SVC_DO_NEW_RUN | become_ready(m);
         break;
     default:
         m->backoff = SVC_BACKOFF_MIN_MS;
@@ -247,6 +253,14 @@ unsigned svc_step(struct svc_sm *m, const struct svc_event *ev, long long now)
     case SVC_EV_STOPPING:
         m->stopping = true;
         return 0;
+    case SVC_EV_NOTIFIED:
+        if (m->probe != PROBE_NOTIFY || ev->pid <= 0)
+            return 0;
+        if (m->pid != ev->pid) {
+            m->notified = ev->pid; /* a run whose status is still to come */
+            return 0;
+        }
+        return m->state == SVC_STARTING ? become_ready(m) : 0;
     }
     return 0;
 }

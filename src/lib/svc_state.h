@@ -48,7 +48,8 @@ enum svc_event_kind {
     SVC_EV_PROBED,      /* a probe's result (ok) */
     SVC_EV_RELEASED,    /* what it depends on is ready, and it was sent `u` */
     SVC_EV_EXIT_STATUS, /* the wait status of the critical run that ended (wait_status, -1: unknown) */
-    SVC_EV_STOPPING     /* the container is going down: nothing ends unasked any more */
+    SVC_EV_STOPPING,    /* the container is going down: nothing ends unasked any more */
+    SVC_EV_NOTIFIED     /* READY=1 from a process of the run whose pid is in pid */
 };
 
 struct svc_event {
@@ -56,6 +57,7 @@ struct svc_event {
     struct runit_status status;
     bool ok;
     int wait_status;
+    pid_t pid;
 };
 
 /* what svc_step asks of its caller, as bits */
@@ -103,6 +105,7 @@ struct svc_sm {
     int exit_status; /* SVC_ENDED, a failed oneshot: the wait status, -1 unknown */
     int quick_fails;       /* runs in a row that failed at once */
     long long restart_at;  /* SVC_BACKOFF: when it is started again */
+    pid_t notified;        /* READY=1 came from this run before its status was read */
 };
 
 /* A machine in its first state (held or down), its own fields cleared. */

@@ -1,5 +1,6 @@
 # The services' lifecycle (#30) in a real container: the shutdown's one budget against docker
-# stop's own grace period, and oneshot services. Which image: test/lib/image.bash.
+# stop's own grace period, oneshot services, the stop order and stop-signal, the restart
+# back-off. Which image: test/lib/image.bash.
 # gate: minimal compat
 # Containers run with --network none.
 # shellcheck disable=SC2016 # the sh -c scripts expand in the container
@@ -26,6 +27,13 @@ RUN mkdir -p /opt/svc/stubborn /opt/svc/migrate /opt/svc/app /opt/svc/broken \\
  && echo migrate > /opt/svc/app/depends \\
  && printf '#!/bin/sh\nexit 4\n' > /opt/svc/broken/run \\
  && touch /opt/svc/broken/oneshot \\
+ && mkdir -p /opt/svc/db /opt/svc/web /opt/svc/quitter /opt/svc/crash \\
+ && printf '#!/bin/sh\ntrap "echo db-TERM; exit 0" TERM\necho db-up\nwhile :; do sleep 0.1; done\n' > /opt/svc/db/run \\
+ && printf '#!/bin/sh\ntrap "echo web-TERM; sleep 1; echo web-stopped; exit 0" TERM\necho web-up\nwhile :; do sleep 0.1; done\n' > /opt/svc/web/run \\
+ && echo db > /opt/svc/web/depends \\
+ && printf '#!/bin/sh\ntrap "echo quitter-TERM; exit 0" TERM\ntrap "echo quitter-QUIT; exit 0" QUIT\necho quitter-up\nwhile :; do sleep 0.1; done\n' > /opt/svc/quitter/run \\
+ && echo QUIT > /opt/svc/quitter/stop-signal \\
+ && printf '#!/bin/sh\necho crash-ran\nexit 1\n' > /opt/svc/crash/run \\
  && chmod +x /opt/svc/*/run \\
  && printf '#!/bin/sh\necho post-shutdown-ran\n' > /etc/my_init.post_shutdown.d/50-said \\
  && chmod +x /etc/my_init.post_shutdown.d/50-said
@@ -96,4 +104,65 @@ running() { [ "$(docker inspect -f '{{.State.Running}}' "$CID")" = true ]; }
     run docker logs "$CID"
     assert_equal "$(exit_code)" 1
     assert_output --partial "oneshot service broken failed: ./run exited with status 4"
+}
+
+@test "docker stop: a service stops only after what depends on it has stopped; stop-signal QUIT is sent, not TERM" {
+    boot "db web quitter"
+    wait_for 60 logs_have web-up
+    wait_for 60 logs_have quitter-up
+    docker stop "$CID" > /dev/null
+    assert_equal "$(exit_code)" 0
+    run docker logs "$CID"
+    assert_equal "$(docker logs "$CID" 2>&1 | grep -xE 'web-TERM|web-stopped|db-TERM' | paste -sd' ')" "web-TERM web-stopped db-TERM"
+    assert_line quitter-QUIT
+    refute_line quitter-TERM
+}
+
+@test "restart back-off: a service that fails at once is held down longer each time; cinit-health says when it restarts" {
+    boot crash
+    wait_for 60 eval '[ "$(docker logs "$CID" 2>&1 | grep -cx crash-ran)" -ge 3 ]'
+    run docker exec "$CID" cinit-health --service crash
+    assert_failure 1
+    assert_output --regexp '^crash failing [0-9]+ failing: exited within 1 s of its start [0-9]+ times in a row; next restart at [0-9:]+ UTC'
+    # after 1 + 2 + 4 s of back-off, not the 7 restarts runsv's own 1 s pause would give
+    sleep 7
+    local n
+    n=$(docker logs "$CID" 2>&1 | grep -cx crash-ran)
+    [ "$n" -le 6 ] || fail "$n runs in about 10 s"
+}
+
+# a downstream image with PostgreSQL (Debian's is built with sd_notify: it says READY=1 when
+# NOTIFY_SOCKET is set) as a runit service with `ready` = notify
+postgres_image() {
+    PG_IMAGE=cinit-test/lifecycle-pg-$SUITE-$run_id:latest
+    local d=$BATS_FILE_TMPDIR/pg
+    mkdir -p "$d"
+    cat > "$d/Dockerfile" <<DOCKERFILE
+FROM $IMAGE
+RUN install_clean postgresql \\
+ && mkdir -p /etc/service/postgres \\
+ && printf '#!/bin/sh\\nexec 2>&1\\ninstall -d -o postgres -g postgres /run/postgresql\\nv=\$(ls /usr/lib/postgresql)\\nexec chpst -u postgres /usr/lib/postgresql/\$v/bin/postgres -D /var/lib/postgresql/\$v/main -c config_file=/etc/postgresql/\$v/main/postgresql.conf -c ssl=off\\n' > /etc/service/postgres/run \\
+ && chmod +x /etc/service/postgres/run \\
+ && echo notify > /etc/service/postgres/ready \\
+ && echo INT > /etc/service/postgres/stop-signal
+DOCKERFILE
+    docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$PG_IMAGE" "$d" > /dev/null
+}
+
+@test "ready: notify with PostgreSQL: ready on its READY=1; stop-signal INT is its fast shutdown" {
+    postgres_image
+    CID=$(docker run -d --platform "linux/$ARCH" --network none --label "$LABEL" "$PG_IMAGE")
+    wait_for 120 logs_have "Service postgres is ready"
+    run docker exec "$CID" cinit-health --service postgres
+    assert_success
+    # (Debian's PostgreSQL says READY=1 and no STATUS=: the no-Docker suite tests STATUS=)
+    assert_output --regexp '^postgres up [0-9]+ pid [0-9]+, ready: notify'
+    run docker exec "$CID" setuser postgres psql -Atc 'select 42'
+    assert_output 42
+    docker stop "$CID" > /dev/null
+    assert_equal "$(exit_code)" 0
+    run docker logs "$CID"
+    assert_output --partial "fast shutdown request"
+    docker rm -f "$CID" > /dev/null
+    docker rmi -f "$PG_IMAGE" > /dev/null 2>&1 || :
 }
