@@ -11,6 +11,7 @@ load ../lib/image
 run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
 LABEL=cinit-test=lifecycle-$SUITE-$run_id
 TEST_IMAGE=cinit-test/lifecycle-$SUITE-$run_id:latest
+PG_IMAGE=cinit-test/lifecycle-pg-$SUITE-$run_id:latest
 
 setup_file() {
     image_setup_file
@@ -47,7 +48,7 @@ teardown() {
 
 teardown_file() {
     teardown
-    docker rmi -f "$TEST_IMAGE" > /dev/null 2>&1 || :
+    docker rmi -f "$TEST_IMAGE" "$PG_IMAGE" > /dev/null 2>&1 || :
 }
 
 # boot SERVICES [DOCKER-RUN-OPTION...] [-- MY_INIT-ARGS...]: a detached container with those services
@@ -134,7 +135,6 @@ running() { [ "$(docker inspect -f '{{.State.Running}}' "$CID")" = true ]; }
 # a downstream image with PostgreSQL (Debian's is built with sd_notify: it says READY=1 when
 # NOTIFY_SOCKET is set) as a runit service with `ready` = notify
 postgres_image() {
-    PG_IMAGE=cinit-test/lifecycle-pg-$SUITE-$run_id:latest
     local d=$BATS_FILE_TMPDIR/pg
     mkdir -p "$d"
     cat > "$d/Dockerfile" <<DOCKERFILE
@@ -163,6 +163,4 @@ DOCKERFILE
     assert_equal "$(exit_code)" 0
     run docker logs "$CID"
     assert_output --partial "fast shutdown request"
-    docker rm -f "$CID" > /dev/null
-    docker rmi -f "$PG_IMAGE" > /dev/null 2>&1 || :
 }
