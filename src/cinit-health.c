@@ -16,21 +16,24 @@ static void usage(FILE *f)
     fprintf(f,
             "Usage: cinit-health [--json] [--service NAME]... [--dir DIR] [--timeout SECONDS]\n"
             "Report the state of the runit services in DIR (default " RUNIT_SERVICE_DIR "), one line each:\n"
-            "  NAME up|down|starting|unready|failing SECONDS DETAIL\n"
+            "  NAME up|down|starting|unready|failing|done SECONDS DETAIL\n"
             "SECONDS is the time since the service last changed state. A service is up once\n"
             "./run runs and its readiness probe (./check, or the probe in its `ready` file)\n"
-            "passes; without a probe, once ./run has been running for 1 s.\n"
+            "passes (`notify`: it said READY=1; DETAIL shows its STATUS=); without a probe,\n"
+            "once ./run has been running for 1 s. A oneshot service\n"
+            "is done once its one run exited 0.\n"
             "  --json            one JSON object instead of the lines\n"
             "  --service NAME    only NAME (may be repeated); a disabled one counts too\n"
             "  --dir DIR         the service directory (default " RUNIT_SERVICE_DIR ")\n"
             "  --timeout SECONDS for each probe (default 2)\n"
             "  --help            this text\n"
             "  --version         print the version\n"
-            "Exit status: 0 if every enabled (or named) service is up, 1 if not, 2 on a usage error.\n");
+            "Exit status: 0 if every enabled (or named) service is up (or done), 1 if not, 2 on a\n"
+            "usage error.\n");
 }
 
-enum state { ST_UP, ST_DOWN, ST_STARTING, ST_UNREADY, ST_FAILING };
-static const char *const state_name[] = {"up", "down", "starting", "unready", "failing"};
+enum state { ST_UP, ST_DOWN, ST_STARTING, ST_UNREADY, ST_FAILING, ST_DONE };
+static const char *const state_name[] = {"up", "down", "starting", "unready", "failing", "done"};
 
 /* a probe that fails while the service has run for less than this is still starting */
 #define START_GRACE_S 30
@@ -70,6 +73,29 @@ static bool cinit_note(const char *name, char *out, size_t n)
     return true;
 }
 
+/* what a `ready: notify` service said, as cinit keeps it: did run pid say READY=1, its STATUS= */
+static bool notified(const char *name, long pid, char *status, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", CINIT_NOTIFY_DIR, name);
+    struct buf b = {0};
+    status[0] = '\0';
+    if (read_file(path, &b, 4096) < 0) {
+        buf_free(&b);
+        return false;
+    }
+    long who = 0;
+    char word[16] = "";
+    bool ready = sscanf(buf_cstr(&b), "%ld %15s", &who, word) == 2 && who == pid && strcmp(word, "ready") == 0;
+    const char *nl = strchr(buf_cstr(&b), '\n');
+    if (who == pid && nl) {
+        size_t l = strcspn(nl + 1, "\n");
+        snprintf(status, n, "%.*s", (int)l, nl + 1);
+    }
+    buf_free(&b);
+    return ready;
+}
+
 static void examine(const char *base, const char *name, int timeout_ms, struct report *r)
 {
     char dir[4096];
@@ -92,6 +118,23 @@ static void examine(const char *base, const char *name, int timeout_ms, struct r
     }
     r->seconds = runit_age(&s);
     r->pid = s.state == RUNIT_DOWN ? 0 : (long)s.pid;
+    if (!held && runit_has_file(dir, "oneshot")) {
+        /* run once by cinit (`o`): what its run came to is cinit's note */
+        if (s.state == RUNIT_RUN) {
+            r->state = ST_STARTING;
+            detail(r, "pid %ld, oneshot: its run has not ended", r->pid);
+        } else if (noted && strncmp(note, "done", 4) == 0) {
+            r->state = ST_DONE;
+            detail(r, "%s", note);
+        } else if (noted) {
+            r->state = ST_FAILING;
+            detail(r, "%s", note);
+        } else {
+            r->state = r->enabled ? ST_STARTING : ST_DOWN;
+            detail(r, "%s", r->enabled ? "oneshot: not run yet" : "disabled (down file)");
+        }
+        return;
+    }
     if (s.state != RUNIT_RUN) {
         if (held) {
             char dep_path[4200];
@@ -143,6 +186,17 @@ static void examine(const char *base, const char *name, int timeout_ms, struct r
     case PROBE_CHECK:
         ready = probe_run_check(dir, NULL, timeout_ms, why, sizeof why);
         break;
+    case PROBE_NOTIFY: {
+        char status[300];
+        ready = notified(name, r->pid, status, sizeof status);
+        if (ready && status[0]) {
+            r->state = ST_UP;
+            detail(r, "pid %ld, ready: notify; %s", r->pid, status);
+            return;
+        }
+        snprintf(why, sizeof why, "no READY=1 yet%s%s", status[0] ? "; " : "", status);
+        break;
+    }
     default:
         ready = probe_run(&p, timeout_ms, why, sizeof why);
         break;
@@ -240,7 +294,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; names[i]; i++) {
         struct report r;
         examine(base, names[i], (int)timeout_ms, &r);
-        if ((r.enabled || nonly) && r.state != ST_UP)
+        if ((r.enabled || nonly) && r.state != ST_UP && r.state != ST_DONE)
             healthy = false;
         if (json) {
             buf_adds(&out, i ? ", {\"name\": " : "{\"name\": ");

@@ -10,8 +10,11 @@
  * options), startup.c (the container environment, startup and shutdown scripts), runit.c
  * (runsvdir and its services), services.c and service_setup.c (readiness, order), critical.c
  * (critical services, the ./finish that says how one ended), shutdown.c (/proc, the shutdown
- * order, kill_all), nonroot.c (booting as root or as another user), service_logs.c and
- * service_logs_shim.c (services' output marked with their names), msg.c (messages and time). This header is what they share. */
+ * order, kill_all), budget.c (the shutdown's one budget that its steps share), service_stop.c
+ * (the services' stop in dependency order), stop_hook.c (a service's stop-signal, as control/t),
+ * service_notify.c (the services' sd_notify socket), notify.c (cinit's own sd_notify), nonroot.c
+ * (booting as root or as another user), service_logs.c and service_logs_shim.c (services' output
+ * marked with their names), msg.c (messages and time). This header is what they share. */
 #ifndef CINIT_CINIT_H
 #define CINIT_CINIT_H
 
@@ -36,10 +39,14 @@
 
 extern char **environ;
 
+/* the phases of the shutdown, in their order: they share its budget (budget.c) */
+enum shutdown_phase { PHASE_MAIN, PHASE_PRE_SCRIPTS, PHASE_SERVICES, PHASE_POST_SCRIPTS, PHASE_KILL_ALL, PHASE_FINAL_KILL };
+
 /* ---- options (main.c) ---- */
 struct options {
     bool skip_startup, skip_runit, no_kill_all, quiet, verbose, insecure_key;
     long kill_process_ms, kill_all_ms; /* KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT */
+    long shutdown_ms;                  /* CINIT_SHUTDOWN_TIMEOUT: the whole shutdown's budget */
     const char *init_dir;              /* ENV_INIT_DIRECTORY */
     long wait_services_ms;             /* --wait-for-services: -1 no wait, 0 no time limit */
     bool signal_group;                 /* --signal-process-group */
@@ -135,7 +142,9 @@ bool is_executable_file(const char *path);
 int run_script(const char *path);
 /* Startup files; false (with the message said) if one failed or a stop signal came. */
 bool run_startup_files(void);
-void run_shutdown_scripts(const char *dir);
+/* The scripts of dir, in order; one still running at the phase's end of the shutdown's budget
+ * is killed (what it started is left to the final kill), and the next has its turn. */
+void run_shutdown_scripts(const char *dir, enum shutdown_phase phase);
 
 /* ---- runit (runit.c) ---- */
 void for_each_service(const char *sub, char cmd);
@@ -170,6 +179,24 @@ void services_stop(void);
 /* Started by runsv as a critical service's ./finish (critical.c): record how ./run ended. */
 bool finish_invoked(int argc, char **argv);
 int finish_main(char **argv);
+/* cinit started by runsv as a service's control/t (stop_hook.c) */
+bool stop_hook_invoked(int argc, char **argv);
+int stop_hook_main(void);
+
+/* ---- the services' stop order at shutdown (service_stop.c, driven by runit.c) ---- */
+/* The services will stop in order (false: no order known, every service at once); the first
+ * stop_order_progress tells the first of them. */
+bool stop_order_begin(long long end);
+/* a supervise dir changed: tell those whose turn has come now */
+void stop_order_progress(void);
+/* is the runsv of service name to wait for its turn? */
+bool stop_order_waits(const char *name);
+void stop_order_end(void);
+/* runit.c: is service name down (its supervise/stat)? */
+bool service_down(const char *name);
+/* runit.c: TERM the runsv of name, held back until its turn (runsv then stops its service as
+ * on `x`, and exits); false if no runsv of name was held */
+bool runsv_release(const char *name);
 
 /* ---- /proc and the shutdown (shutdown.c) ---- */
 struct procent {
@@ -180,5 +207,32 @@ size_t scan_proc(struct procent **out);
 void kill_all(void);
 /* Everything after the main command (or runsvdir) ended or a stop signal came, in order. */
 void shutdown_all(void);
+
+/* ---- cinit's own sd_notify (notify.c) ---- */
+/* after the environment is imported: take NOTIFY_SOCKET from it, and remember it */
+void notify_self_setup(void);
+/* the main command (or runsvdir) has started: READY=1 once every service is ready too */
+void notify_self_started(void);
+/* a service became ready */
+void notify_self_check(void);
+/* the shutdown begins: STOPPING=1 */
+void notify_self_stopping(void);
+/* services.c: the notify socket for runsvdir's environment (service_notify.c); true: env has
+ * NOTIFY_SOCKET until services_notify_done */
+bool services_notify_setup(void);
+void services_notify_done(void);
+/* services.c: is every enabled service ready? (true when cinit follows none) */
+bool services_all_ready(void);
+
+/* ---- the shutdown's budget (budget.c) ---- */
+/* The shutdown begins (a stop signal, the main command's end, a failed boot): its budget
+ * starts now; later calls change nothing. */
+void shutdown_begin(void);
+/* the budget when CINIT_SHUTDOWN_TIMEOUT is not set (see budget.c) */
+void shutdown_budget_default(bool baseimage_var_set);
+/* When phase p must end: its own timeout own_ms (-1: none) from now, but never into the
+ * reserve of the phases after it. Never before now. */
+long long phase_deadline(enum shutdown_phase p, long own_ms);
+long long phase_wait_ms(long long deadline);
 
 #endif

@@ -220,6 +220,7 @@ void critical_end(struct svc *s, int st)
     }
     if (!cinit.stop_signal)
         cinit.stop_signal = SIGTERM;
+    shutdown_begin();
     signal_main(SIGTERM);
 }
 

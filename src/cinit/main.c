@@ -8,7 +8,7 @@
 
 #include "cinit.h"
 
-struct options opt = {.kill_process_ms = 30000, .kill_all_ms = 30000, .init_dir = "/etc/my_init.d", .wait_services_ms = -1};
+struct options opt = {.kill_process_ms = 30000, .kill_all_ms = 30000, .shutdown_ms = -1, .init_dir = "/etc/my_init.d", .wait_services_ms = -1};
 struct state cinit = {.tty_fd = -1};
 #define WAIT_SERVICES_DEFAULT_MS 60000
 
@@ -41,7 +41,8 @@ static void usage(FILE *f)
             "                                  ('NAME | line') or json (one object a line)\n"
             "  --help                          this text\n"
             "  --version                       the version\n\n"
-            "Environment: KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT (seconds, default 30),\n"
+            "Environment: CINIT_SHUTDOWN_TIMEOUT (seconds, default 9: the whole shutdown's budget),\n"
+            "KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT (seconds, default 30, within it),\n"
             "ENV_INIT_DIRECTORY (default /etc/my_init.d), CINIT_SIGNAL_PROCESS_GROUP=1,\n"
             "CINIT_REWRITE_SIGNALS, CINIT_REMAP_EXIT, CINIT_PARENT_DEATH_SIGNAL,\n"
             "CINIT_WAIT_FOR_SERVICES (seconds), CINIT_RESTART_LIMIT (RESTARTS/SECONDS),\n"
@@ -207,6 +208,8 @@ int main(int argc, char **argv)
         return finish_main(argv);
     if (runsv_shim_invoked(argv))
         return runsv_shim_main(argc, argv);
+    if (stop_hook_invoked(argc, argv))
+        return stop_hook_main();
     const char *slash = strrchr(argv[0], '/');
     progname = slash ? slash + 1 : argv[0];
     if (strcmp(progname, "my_init") != 0)
@@ -229,6 +232,8 @@ int main(int argc, char **argv)
     bool have_cmd = first < argc;
     timeout_env("KILL_PROCESS_TIMEOUT", &opt.kill_process_ms);
     timeout_env("KILL_ALL_PROCESSES_TIMEOUT", &opt.kill_all_ms);
+    timeout_env("CINIT_SHUTDOWN_TIMEOUT", &opt.shutdown_ms);
+    shutdown_budget_default(cinit_getenv("KILL_PROCESS_TIMEOUT") || cinit_getenv("KILL_ALL_PROCESSES_TIMEOUT"));
     services_env();
     const char *w = cinit_getenv("CINIT_WAIT_FOR_SERVICES");
     if (opt.wait_services_ms < 0 && w && *w)
@@ -251,6 +256,7 @@ int main(int argc, char **argv)
     nonroot_boot();
 
     env_from_environ(&env, environ);
+    notify_self_setup();
     import_boot();
     export_boot();
 
@@ -282,7 +288,10 @@ int main(int argc, char **argv)
                 booted = false;
                 status = 1;
             } else {
+                bool notify = services_notify_setup();
                 start_runit();
+                if (notify)
+                    services_notify_done();
                 services_start();
             }
         }
@@ -300,9 +309,11 @@ int main(int argc, char **argv)
             if (child_start(&cinit.main_cmd, cmd, &(struct spawn_how){.foreground = true, .out = -1}) < 0) {
                 status = 1;
             } else {
+                notify_self_started();
                 wait_until(main_done_or_stop, -1);
-                if (!cinit.main_cmd.done && !wait_until(main_done, now_ms() + opt.kill_process_ms)) {
-                    warning("%s did not stop within %ld ms: killing it", buf_cstr(&name), opt.kill_process_ms);
+                long long waited = now_ms(), deadline = phase_deadline(PHASE_MAIN, opt.kill_process_ms);
+                if (!cinit.main_cmd.done && !wait_until(main_done, deadline)) {
+                    warning("%s did not stop within %lld ms: killing it", buf_cstr(&name), deadline - waited);
                     signal_main(SIGKILL);
                     wait_until(main_done, -1);
                 }
@@ -313,6 +324,7 @@ int main(int argc, char **argv)
             }
             buf_free(&name);
         } else if (!have_cmd) {
+            notify_self_started();
             wait_until(runsvdir_done_or_stop, -1);
             if (!cinit.stop_signal) {
                 char desc[64];
@@ -323,6 +335,7 @@ int main(int argc, char **argv)
     }
     if (cinit.stop_signal && !cinit.main_cmd.pid && have_cmd)
         status = exit_remapped(128 + cinit.stop_signal); /* stopped before the main command could start */
+    shutdown_begin();
     services_stop();
     if (services.exit_status >= 0)
         status = services.exit_status; /* a critical service ended the container */

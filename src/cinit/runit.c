@@ -17,6 +17,8 @@ static struct {
     pid_t pid[MAX_WATCH];
     char service[MAX_WATCH][NAME_MAX + 1]; /* the service of each */
     int wd[MAX_WATCH];                     /* and the inotify watch of its supervise dir */
+    char name[MAX_WATCH][NAME_MAX + 1];    /* its service's name ("": not known) */
+    bool held[MAX_WATCH];                  /* its TERM waits for its service's turn (service_stop.c) */
     size_t n;
     int ifd;
 } stop = {.ifd = -1};
@@ -25,8 +27,10 @@ static void runsv_gone(void *arg, pid_t pid, int status)
 {
     (void)status;
     size_t i = (size_t)(uintptr_t)arg;
-    if (i < stop.n && stop.pid[i] == pid)
+    if (i < stop.n && stop.pid[i] == pid) {
         stop.pid[i] = 0;
+        stop_order_progress(); /* its service is down for good */
+    }
 }
 
 static bool runsvdir_done(void) { return cinit.runsvdir.done; }
@@ -86,8 +90,9 @@ void start_runit(void)
     buf_free(&path);
 }
 
-/* Is the service down, its ./run and ./finish done? */
-static bool service_down(const char *name)
+/* Is the service down, its ./run and ./finish done? (runsv writes supervise/stat before
+ * supervise/status, and a runsv killed in between leaves status behind: stat is the one) */
+bool service_down(const char *name)
 {
     char path[PATH_MAX], st[16];
     if (snprintf(path, sizeof path, "%s/%s/supervise/stat", SERVICE_DIR, name) >= (int)sizeof path)
@@ -119,6 +124,7 @@ static void kill_idle_runsv(void *arg, short revents)
             /* now, so that the kernel frees it in the background (see stop_runit) */
             (void)inotify_rm_watch(stop.ifd, stop.wd[i]);
         }
+    stop_order_progress();
 }
 
 /* Watch each runsv's supervise directory, where it renames a new status into place whenever
@@ -156,17 +162,54 @@ static void watch_supervise(void)
     kill_idle_runsv(NULL, 0); /* what went down before the watches were in place */
 }
 
+/* the service name runsv PID was started for ("runsv\0NAME\0", by runsvdir, in SERVICE_DIR) */
+static bool runsv_name(pid_t pid, char *out)
+{
+    char path[64], cmd[NAME_MAX + 16];
+    snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+    int fd = open_fd(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, cmd, sizeof cmd - 1);
+    close(fd);
+    if (n <= 6 || memcmp(cmd, "runsv", 6) != 0)
+        return false;
+    cmd[n] = '\0';
+    const char *name = cmd + 6;
+    if (!*name || strchr(name, '/') || strlen(name) > NAME_MAX)
+        return false;
+    memcpy(out, name, strlen(name) + 1);
+    return true;
+}
+
+bool runsv_release(const char *name)
+{
+    bool found = false;
+    for (size_t i = 0; i < stop.n; i++)
+        if (stop.held[i] && strcmp(stop.name[i], name) == 0) {
+            stop.held[i] = false;
+            found = true;
+            if (stop.pid[i] && kill(stop.pid[i], SIGTERM) < 0 && errno != ESRCH)
+                warning("cannot stop runsv %ld: %s", (long)stop.pid[i], strerror(errno));
+        }
+    return found;
+}
+
 void stop_runit(void)
 {
     if (!running(&cinit.runsvdir))
         return;
     info("Shutting down runit daemon (PID %ld)...", (long)cinit.runsvdir.pid);
-    long long deadline = now_ms() + opt.kill_process_ms;
-    /* Every service is told to go down. runsvdir itself is killed: it only looks at its
-     * "exit soon" flag after a sleep of up to 5 s, so a HUP or TERM that comes just before
-     * the sleep would stall the shutdown. Its runsv processes then come to us; TERM tells
-     * each to exit once its service is down (runsv has no such race: it uses a self-pipe). */
-    for_each_service("", 'd');
+    /* the services' own stop-timeouts (service_stop.c) end within this */
+    long long start = now_ms(), deadline = phase_deadline(PHASE_SERVICES, -1);
+    /* runsvdir itself is killed: it only looks at its "exit soon" flag after a sleep of up to
+     * 5 s, so a HUP or TERM that comes just before the sleep would stall the shutdown. Its
+     * runsv processes then come to us; TERM tells each to exit once its service is down (runsv
+     * has no such race: it uses a self-pipe). The services are told to go down in order: one
+     * only once all that depend on it are down (service_stop.c); without that order known,
+     * all at once. */
+    if (!stop_order_begin(deadline))
+        for_each_service("", 'd');
     forward(&cinit.runsvdir, SIGKILL);
     wait_until(runsvdir_done, -1);
     struct procent *v;
@@ -186,14 +229,24 @@ void stop_runit(void)
          * started nothing, and a TERM now would only reach the handler it inherited and be
          * lost, so it is killed. A runsv holds TERM blocked until it can act on it. */
         bool unborn = strcmp(stop.service[i], "runsvdir") == 0;
+        stop.held[i] = false;
+        if (!unborn && runsv_name(stop.pid[i], stop.name[i]) && stop_order_waits(stop.name[i])) {
+            stop.held[i] = true; /* its TERM would stop its service now: at its turn */
+            stop.service[i][0] = '\0';
+            continue;
+        }
         debug("stopping %s %ld", stop.service[i], (long)stop.pid[i]);
         stop.service[i][0] = '\0';
         if (kill(stop.pid[i], unborn ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
             warning("cannot stop runsv %ld: %s", (long)stop.pid[i], strerror(errno));
     }
+    stop_order_progress(); /* the first turn: what nothing running depends on */
     watch_supervise();
     if (!wait_until(watched_gone, deadline)) {
-        warning("runit services still up after %ld ms: killing them", opt.kill_process_ms);
+        for (size_t i = 0; i < stop.n; i++) /* the TERM each still waits for: now, with the KILL */
+            if (stop.held[i])
+                runsv_release(stop.name[i]);
+        warning("runit services still up after %lld ms: killing them", deadline - start);
         for_each_service("", 'k');
         for_each_service("log/", 'k');
         for_each_service("", 'x');
@@ -213,4 +266,5 @@ void stop_runit(void)
         if (stop.pid[i])
             loop_forget(stop.pid[i]);
     stop.n = 0;
+    stop_order_end();
 }

@@ -45,22 +45,78 @@ static bool cycle_from(struct svc *s, struct svc **stack, size_t depth, struct b
     return false;
 }
 
+/* stop-signal (a signal name or number) and stop-timeout (seconds): a bad one is a boot error */
+static bool stop_settings(struct svc *s)
+{
+    char path[PATH_MAX + 16];
+    s->stop_sig = SIGTERM;
+    s->stop_ms = -1;
+    snprintf(path, sizeof path, "%s/stop-signal", s->dir);
+    char **w = runit_read_list(path);
+    bool ok = w != NULL;
+    if (!w)
+        error("cannot read %s: %s", path, strerror(errno));
+    else if (w[0] && ((s->stop_sig = signal_parse(w[0])) <= 0 || s->stop_sig == SIGSTOP)) {
+        error("service %s: stop-signal '%s' is not a signal name or number", s->name, w[0]);
+        s->stop_sig = SIGTERM;
+        ok = false;
+    }
+    runit_free_list(w);
+    snprintf(path, sizeof path, "%s/stop-timeout", s->dir);
+    w = runit_read_list(path);
+    if (!w) {
+        error("cannot read %s: %s", path, strerror(errno));
+        ok = false;
+    } else if (w[0] && !parse_seconds_ms(w[0], MAX_TIMEOUT_S, &s->stop_ms)) {
+        error("service %s: stop-timeout '%s' is not a number of seconds (0 to %ld)", s->name, w[0], MAX_TIMEOUT_S);
+        s->stop_ms = -1;
+        ok = false;
+    }
+    runit_free_list(w);
+    return ok;
+}
+
+/* RESTARTS/SECONDS, as CINIT_RESTART_LIMIT and a restart-limit file write it */
+static bool limit_parse(const char *v, long *n_out, long *window_ms)
+{
+    const char *slash = strchr(v, '/');
+    char n[32];
+    if (!slash || (size_t)(slash - v) >= sizeof n)
+        return false;
+    memcpy(n, v, (size_t)(slash - v));
+    n[slash - v] = '\0';
+    return parse_long(n, 1, MAX_STARTS - 1, n_out) && parse_seconds_ms(slash + 1, MAX_TIMEOUT_S, window_ms) && *window_ms > 0;
+}
+
 static bool parse_limit(void)
 {
     const char *v = cinit_getenv("CINIT_RESTART_LIMIT");
-    if (!v || !*v)
+    if (!v || !*v || limit_parse(v, &services.restart_n, &services.restart_window_ms))
         return true;
-    const char *slash = strchr(v, '/');
-    char n[32];
-    if (slash && (size_t)(slash - v) < sizeof n) {
-        memcpy(n, v, (size_t)(slash - v));
-        n[slash - v] = '\0';
-        if (parse_long(n, 1, MAX_STARTS - 1, &services.restart_n) && parse_seconds_ms(slash + 1, MAX_TIMEOUT_S, &services.restart_window_ms) &&
-            services.restart_window_ms > 0)
-            return true;
-    }
     error("CINIT_RESTART_LIMIT='%s' is not RESTARTS/SECONDS (e.g. 5/60, at most %d restarts)", v, MAX_STARTS - 1);
     return false;
+}
+
+/* a restart-limit file: the service's own limit instead of CINIT_RESTART_LIMIT */
+static bool own_limit(struct svc *s, long *n, long *window_ms)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/restart-limit", s->dir);
+    char **w = runit_read_list(path);
+    bool ok = true;
+    if (!w) {
+        error("cannot read %s: %s", path, strerror(errno));
+        ok = false;
+    } else if (w[0]) {
+        s->own_limit = limit_parse(w[0], n, window_ms);
+        if (!s->own_limit) {
+            error("service %s: restart-limit '%s' is not RESTARTS/SECONDS (e.g. 5/60, at most %d restarts)", s->name, w[0],
+                  MAX_STARTS - 1);
+            ok = false;
+        }
+    }
+    runit_free_list(w);
+    return ok;
 }
 
 void services_env(void)
@@ -78,7 +134,8 @@ bool services_prepare(bool waiting)
     services.list = calloc(services.n ? services.n : 1, sizeof *services.list);
     if (!services.list)
         die(1, "out of memory");
-    bool ok = true, any = waiting || services.restart_n || opt.verbose;
+    /* every service is followed: the restart back-off is for all of them */
+    bool ok = true, any = true;
     for (size_t i = 0; i < services.n; i++) {
         struct svc *s = &services.list[i];
         s->name = names[i];
@@ -96,19 +153,27 @@ bool services_prepare(bool waiting)
         }
         s->ndeps = runit_list_len(s->deps);
         s->sm.critical = runit_has_file(s->dir, "critical");
+        s->sm.oneshot = runit_has_file(s->dir, "oneshot");
+        if (!stop_settings(s))
+            ok = false;
+        long lim_n = services.restart_n, lim_ms = services.restart_window_ms;
+        if (!own_limit(s, &lim_n, &lim_ms))
+            ok = false;
+        s->sm.restart_n = lim_n;
+        s->sm.restart_window_ms = lim_ms;
         bool held;
         s->enabled = !runit_has_down(s->dir, &held) || held;
         if (!probe_for_service(s->dir, &s->probe, err, sizeof err)) {
             error("service %s: %s", s->name, err);
             ok = false;
         }
-        s->loud = s->ndeps || s->sm.critical || runit_has_file(s->dir, "ready") || waiting;
+        s->loud = s->ndeps || s->sm.critical || s->sm.oneshot || runit_has_file(s->dir, "ready") || waiting;
         snprintf(path, sizeof path, "%s/%s", CINIT_NOTE_DIR, s->name);
         if (unlink(path) < 0 && errno != ENOENT) /* what an earlier boot noted is not true now */
             debug("cannot remove %s: %s", path, strerror(errno));
         any |= s->loud;
         snprintf(path, sizeof path, "%s/down", s->dir);
-        if (held && !s->ndeps && unlink(path) < 0 && errno != ENOENT) /* left from an earlier boot */
+        if (held && !s->ndeps && !s->sm.oneshot && unlink(path) < 0 && errno != ENOENT) /* left from an earlier boot */
             warning("cannot remove %s: %s", path, strerror(errno));
     }
     free(names); /* the strings now belong to svcs */
@@ -148,6 +213,8 @@ bool services_prepare(bool waiting)
     if (!ok)
         return false;
     services.active = any;
+    for (size_t i = 0; i < services.n; i++)
+        stop_hook_install(&services.list[i]);
     if (!services.active)
         return true;
     clock_gettime(CLOCK_REALTIME, &services.boot);
@@ -155,16 +222,15 @@ bool services_prepare(bool waiting)
         struct svc_sm *m = &services.list[i].sm;
         svc_init(m, false);
         m->probe = services.list[i].probe.kind;
-        m->restart_n = services.restart_n;
-        m->restart_window_ms = services.restart_window_ms;
         /* a status, or a record of critical.c, older than this boot is none of this one's */
         m->boot_sec = m->run_sec = services.boot.tv_sec;
         m->boot_nsec = m->run_nsec = services.boot.tv_nsec;
     }
-    /* held back until their dependencies are ready (see the top of this file) */
+    /* held back until their dependencies are ready (see the top of this file); a oneshot is
+     * held too, even with none: runsv would start it as a service, cinit releases it with `o` */
     for (size_t i = 0; i < services.n; i++) {
         struct svc *s = &services.list[i];
-        if (!s->ndeps || !s->enabled)
+        if ((!s->ndeps && !s->sm.oneshot) || !s->enabled)
             continue;
         char path[PATH_MAX + 8];
         snprintf(path, sizeof path, "%s/down", s->dir);
@@ -173,8 +239,11 @@ bool services_prepare(bool waiting)
             return false;
         }
         if (atomic_write(path, RUNIT_HELD_MARK, strlen(RUNIT_HELD_MARK), 0644, (uid_t)-1, (gid_t)-1) < 0) {
-            error("cannot hold service %s until %s %s ready: cannot write %s: %s", s->name, s->ndeps > 1 ? "its dependencies" : s->deps[0],
-                  s->ndeps > 1 ? "are" : "is", path, strerror(errno));
+            if (!s->ndeps)
+                error("cannot hold oneshot service %s until cinit runs it: cannot write %s: %s", s->name, path, strerror(errno));
+            else
+                error("cannot hold service %s until %s %s ready: cannot write %s: %s", s->name, s->ndeps > 1 ? "its dependencies" : s->deps[0],
+                      s->ndeps > 1 ? "are" : "is", path, strerror(errno));
             return false;
         }
         s->sm.state = SVC_HELD;
@@ -183,7 +252,7 @@ bool services_prepare(bool waiting)
     }
     for (size_t i = 0; i < services.n; i++) {
         struct svc *s = &services.list[i];
-        if (s->sm.critical)
+        if (s->sm.critical || s->sm.oneshot) /* how its run ended is what counts */
             finish_install(s);
     }
     return true;

@@ -248,7 +248,7 @@ void services_start(void)
 static bool deps_ready(const struct svc *s)
 {
     for (size_t k = 0; k < s->ndeps; k++)
-        if (services.list[s->dep[k]].sm.state != SVC_READY)
+        if (!svc_ready(&services.list[s->dep[k]].sm))
             return false;
     return true;
 }
@@ -270,19 +270,31 @@ static void release_ready(void)
         struct svc *d = &services.list[i];
         if (d->sm.state != SVC_HELD || !deps_ready(d))
             continue;
-        if (runit_control(d->dir, 'u') < 0) {
+        /* a oneshot's run is asked for once its status before it is known: the down status
+         * that follows its run is then told from that one */
+        if (d->sm.oneshot && !d->sm.seen)
+            continue;
+        if (runit_control(d->dir, d->sm.oneshot ? 'o' : 'u') < 0) {
             if (errno != ENOENT && errno != ENXIO)
                 warning("cannot start service %s: %s", d->name, strerror(errno));
             continue;
         }
         feed(d, &(struct svc_event){.kind = SVC_EV_RELEASED}, now_ms());
-        info("Starting service %s: what it depends on is ready.", d->name);
+        if (d->ndeps)
+            info("Starting %sservice %s: what it depends on is ready.", d->sm.oneshot ? "oneshot " : "", d->name);
+        else
+            debug("oneshot service %s: its run is asked for", d->name);
     }
 }
 
 static void said_ready(struct svc *s, long long now)
 {
     double t = (double)(now - s->sm.run_since) / 1000.0;
+    if (s->sm.oneshot) {
+        note(s, "done: ./run exited 0\n");
+        info("Service %s is done (its run exited 0, %.2f s after its start).", s->name, t);
+        return;
+    }
     if (s->loud)
         info("Service %s is ready (%.2f s after its start%s%s).", s->name, t, s->probe.text[0] ? ", " : "", s->probe.text);
     debug("service %s is ready, %.3f s after its start", s->name, t);
@@ -291,10 +303,63 @@ static void said_ready(struct svc *s, long long now)
 static void gave_up(struct svc *s)
 {
     char text[256];
-    snprintf(text, sizeof text, "restarted %ld times in %.3g s (CINIT_RESTART_LIMIT=%ld/%.3g): left down\n", services.restart_n,
-             (double)services.restart_window_ms / 1000, services.restart_n, (double)services.restart_window_ms / 1000);
+    double w = (double)s->sm.restart_window_ms / 1000;
+    snprintf(text, sizeof text, "restarted %ld times in %.3g s (%s=%ld/%.3g): left down\n", s->sm.restart_n, w,
+             s->own_limit ? "restart-limit" : "CINIT_RESTART_LIMIT", s->sm.restart_n, w);
     error("service %s %.*s", s->name, (int)strlen(text) - 1, text);
     note(s, text);
+}
+
+/* It failed at once again: left down until its back-off is over; cinit-health shows when. */
+static void backing_off(struct svc *s, long long now)
+{
+    long long delay = s->sm.restart_at - now;
+    struct timespec ts;
+    struct tm tm;
+    char at[32] = "?", text[256];
+    if (clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+        time_t t = ts.tv_sec + (time_t)((delay + 999) / 1000);
+        if (gmtime_r(&t, &tm))
+            strftime(at, sizeof at, "%H:%M:%S UTC", &tm);
+    }
+    snprintf(text, sizeof text, "failing: exited within %d s of its start %d time%s in a row; next restart at %s (in %.3g s)\n",
+             SVC_QUICK_MS / 1000, s->sm.quick_fails, s->sm.quick_fails > 1 ? "s" : "", at, (double)delay / 1000);
+    note(s, text);
+    if (s->loud || s->sm.quick_fails > 1)
+        info("Service %s %.*s", s->name, (int)strlen(text) - 10, text + 9); /* without "failing: " and the newline */
+}
+
+static void restart(struct svc *s)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", CINIT_NOTE_DIR, s->name);
+    if (unlink(path) < 0 && errno != ENOENT)
+        debug("cannot remove %s: %s", path, strerror(errno));
+    if (runit_control(s->dir, 'u') < 0)
+        warning("cannot restart service %s: %s", s->name, strerror(errno));
+}
+
+/* A oneshot's run failed: the boot fails, as with a failing startup script (exit 1). */
+static void oneshot_failed(struct svc *s, long long now)
+{
+    char d[64], text[300];
+    int ws = s->sm.exit_status;
+    if (ws >= 0)
+        snprintf(text, sizeof text, "failed: ./run %s\n", describe_status(ws, d, sizeof d));
+    else
+        snprintf(text, sizeof text, "failed: ./run ended, its status unknown (no ./finish of cinit's could record it "
+                                    "and Linux did not keep it; see cinit(8))\n");
+    note(s, text);
+    if (services.exit_status >= 0)
+        return; /* the container is already ending */
+    error("oneshot service %s %.*s: stopping the container.", s->name, (int)strlen(text) - 1, text);
+    services.exit_status = 1;
+    if (!cinit.stop_signal)
+        cinit.stop_signal = SIGTERM;
+    shutdown_begin();
+    signal_main(SIGTERM);
+    for (size_t i = 0; i < services.n; i++) /* nothing else ends unasked from now on */
+        feed(&services.list[i], &(struct svc_event){.kind = SVC_EV_STOPPING}, now);
 }
 
 /* what the machine asks for, in this order */
@@ -305,7 +370,7 @@ static void act(struct svc *s, unsigned todo, const struct runit_status *st, lon
     if (todo & SVC_DO_NEW_RUN) {
         s->why[0] = '\0';
         s->next_report = now + PROBE_UP_MS;
-        if (s->sm.critical)
+        if (s->sm.critical || s->sm.oneshot)
             critical_run_started(s);
     }
     if (todo & SVC_DO_GAVE_UP)
@@ -329,12 +394,24 @@ static void act(struct svc *s, unsigned todo, const struct runit_status *st, lon
         for (size_t i = 0; i < services.n; i++) /* nothing else ends unasked from now on */
             feed(&services.list[i], &(struct svc_event){.kind = SVC_EV_STOPPING}, now);
     }
+    if (todo & SVC_DO_ONESHOT_FAILED)
+        oneshot_failed(s, now);
+    if (todo & SVC_DO_BACKOFF)
+        backing_off(s, now);
+    if (todo & SVC_DO_START)
+        restart(s);
     if (todo & SVC_DO_PROBE)
         service_probe_start(s, now);
     if (todo & SVC_DO_READY) {
         said_ready(s, now);
         release_ready();
+        notify_self_check();
     }
+}
+
+void service_notified(struct svc *s, pid_t run)
+{
+    feed(s, &(struct svc_event){.kind = SVC_EV_NOTIFIED, .pid = run}, now_ms());
 }
 
 void service_exit_known(struct svc *s, int ws)
@@ -451,6 +528,12 @@ static void tick_once(void)
     }
     for (size_t i = 0; i < services.n; i++) {
         struct svc *s = &services.list[i];
+        if (s->sm.state == SVC_BACKOFF) {
+            if (now >= s->sm.restart_at)
+                feed(s, &(struct svc_event){.kind = SVC_EV_PROBE_DUE}, now);
+            else if (next < 0 || s->sm.restart_at < next)
+                next = s->sm.restart_at;
+        }
         if (s->sm.state == SVC_STARTING && s->sm.next_probe >= 0 && now >= s->sm.next_probe)
             begin_probe(s, now);
         if (s->sm.state == SVC_STARTING && s->sm.next_probe >= 0 && (next < 0 || s->sm.next_probe < next))
@@ -468,15 +551,20 @@ static void tick_due(void *arg)
     tick();
 }
 
-static bool all_ready_or_stop(void)
+bool services_notify_setup(void) { return services.active && service_notify_setup(); }
+void services_notify_done(void) { env_unset(&env, "NOTIFY_SOCKET"); }
+
+bool services_all_ready(void)
 {
-    if (cinit.stop_signal)
+    if (!services.active)
         return true;
     for (size_t i = 0; i < services.n; i++)
-        if (services.list[i].enabled && services.list[i].sm.state != SVC_READY)
+        if (services.list[i].enabled && !svc_ready(&services.list[i].sm))
             return false;
     return true;
 }
+
+static bool all_ready_or_stop(void) { return cinit.stop_signal || services_all_ready(); }
 
 bool services_wait_ready(long timeout_ms)
 {
@@ -486,7 +574,7 @@ bool services_wait_ready(long timeout_ms)
     size_t n = 0;
     tick();
     for (size_t i = 0; i < services.n; i++)
-        if (services.list[i].enabled && services.list[i].sm.state != SVC_READY)
+        if (services.list[i].enabled && !svc_ready(&services.list[i].sm))
             buf_addf(&b, "%s%s", n++ ? ", " : "", services.list[i].name);
     long long start = now_ms();
     if (n) {
@@ -507,12 +595,12 @@ bool services_wait_ready(long timeout_ms)
     }
     for (size_t i = 0; i < services.n; i++) {
         struct svc *s = &services.list[i];
-        if (!s->enabled || s->sm.state == SVC_READY)
+        if (!s->enabled || svc_ready(&s->sm))
             continue;
         char last[256] = "";
         bool has_last = runit_last_output(s->dir, last, sizeof last);
         bool held = s->sm.state == SVC_HELD, runs = s->sm.pid && !held;
-        const char *state = held ? "still waiting for what it depends on" : !s->sm.pid ? "not running" : s->why[0] ? s->why : "not ready";
+        const char *state = held ? "still waiting for what it depends on" : s->sm.oneshot && s->sm.pid ? "its one run has not ended" : !s->sm.pid ? "not running" : s->why[0] ? s->why : "not ready";
         error("service %s is not ready after %.3g s: %s%s%s%s", s->name, (double)timeout_ms / 1000,
               s->probe.text[0] && runs ? s->probe.text : "", s->probe.text[0] && runs ? ": " : "",
               state, has_last ? "; its last output: " : "");

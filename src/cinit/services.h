@@ -35,6 +35,7 @@ struct svc {
     struct probe probe;
     struct svc_sm sm; /* where it stands (svc_state.h) */
     bool enabled;     /* no down file of the user's */
+    bool own_limit;   /* its restart-limit file, not CINIT_RESTART_LIMIT */
     bool marker;      /* cinit's down file is still there */
     bool loud;
     int mark;         /* cycle search */
@@ -50,6 +51,13 @@ struct svc {
     bool polled;  /* no watch will say when its supervise dir comes: looked for by polling */
     char link_base[NAME_MAX + 1]; /* supervise/ is a link to a dir not there yet: that dir's name,
                                    * watched for in its parent */
+    /* how it stops (stop-signal, stop-timeout; stop_hook.c) */
+    int stop_sig;
+    long stop_ms;                     /* -1: KILL_PROCESS_TIMEOUT */
+    bool stop_hook_made, control_made; /* this boot made control/t (and control/) */
+    /* what it said on the notify socket (service_notify.c) */
+    pid_t notify_ready; /* the run that said READY=1 */
+    char notify_status[256];
     /* its probe, and what cinit says of it */
     struct svc_probe pr;
     long long next_report;
@@ -74,5 +82,15 @@ void critical_end(struct svc *s, int ws);
 int critical_pidfd_status(struct svc *s);
 void finish_install(struct svc *s);
 void finish_remove(struct svc *s);
+
+/* service_notify.c: the notify socket, when a service has `ready: notify`; true: NOTIFY_SOCKET
+ * is in env for runsvdir (env_unset it once runsvdir runs) */
+bool service_notify_setup(void);
+/* services.c: s's run said READY=1 */
+void service_notified(struct svc *s, pid_t run);
+
+/* stop_hook.c: cinit's control/t for a service whose stop-signal is not TERM */
+void stop_hook_install(struct svc *s);
+void stop_hook_remove(struct svc *s);
 
 #endif

@@ -115,25 +115,30 @@ void kill_all(void)
     info("Killing all processes...");
     signal_all(SIGTERM);
     signal_all(SIGCONT); /* a stopped process only sees its TERM once it runs again */
-    if (wait_until(no_children, now_ms() + opt.kill_all_ms))
+    long long start = now_ms(), deadline = phase_deadline(PHASE_KILL_ALL, opt.kill_all_ms);
+    if (wait_until(no_children, deadline))
         return;
-    warning("processes still running after %ld ms: killing them", opt.kill_all_ms);
+    warning("processes still running after %lld ms: killing them", deadline - start);
     signal_all(SIGKILL);
-    if (!wait_until(no_children, now_ms() + 5000))
+    /* a KILL takes effect at once: past the budget, a short look still reaps what it ended */
+    deadline = phase_deadline(PHASE_FINAL_KILL, 5000);
+    long long least = now_ms() + 200;
+    if (!wait_until(no_children, deadline > least ? deadline : least))
         warning("some processes could not be killed; exiting anyway");
 }
 
 void shutdown_all(void)
 {
     cinit.shutting_down = true;
+    shutdown_begin();
     debug("shutdown");
     /* The shutdown scripts frame the stop of the services (they drain or save what the
      * services hold), so --skip-runit skips them too, as it does in baseimage-docker's my_init. */
     if (!opt.skip_runit) {
-        run_shutdown_scripts(PRE_SHUTDOWN_DIR);
+        run_shutdown_scripts(PRE_SHUTDOWN_DIR, PHASE_PRE_SCRIPTS);
         stop_runit();
         debug("runit is down");
-        run_shutdown_scripts(POST_SHUTDOWN_DIR);
+        run_shutdown_scripts(POST_SHUTDOWN_DIR, PHASE_POST_SCRIPTS);
     }
     if (!opt.no_kill_all)
         kill_all();

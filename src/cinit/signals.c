@@ -152,8 +152,10 @@ static void on_signal(int received, int code)
     }
     switch (sig) {
     case SIGTERM: case SIGINT: case SIGQUIT:
-        if (!cinit.stop_signal && !cinit.shutting_down)
+        if (!cinit.stop_signal && !cinit.shutting_down) {
             cinit.stop_signal = sig;
+            shutdown_begin();
+        }
         /* whoever is in the foreground gets it: the main command, or a startup script */
         if (running(&cinit.main_cmd)) {
             signal_main(sig);

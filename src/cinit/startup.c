@@ -208,12 +208,23 @@ bool run_startup_files(void)
     return ok && !cinit.stop_signal;
 }
 
-void run_shutdown_scripts(const char *dir)
+void run_shutdown_scripts(const char *dir, enum shutdown_phase phase)
 {
     char **l = list_scripts(dir);
     for (char **p = l; *p; p++) {
         info("Running %s...", *p);
-        int st = run_script(*p);
+        char *argv[] = {*p, NULL};
+        int st = -1;
+        if (child_start(&cinit.script, argv, NULL) >= 0) {
+            long long start = now_ms(), deadline = phase_deadline(phase, -1);
+            if (!wait_until(script_done, deadline)) {
+                warning("%s still running after %lld ms, the end of its share of CINIT_SHUTDOWN_TIMEOUT: killing it",
+                        *p, deadline - start);
+                forward(&cinit.script, SIGKILL);
+                wait_until(script_done, -1);
+            }
+            st = cinit.script.status;
+        }
         if (st != 0) {
             char d[64];
             warning("%s failed: it %s; shutdown goes on.", *p, st < 0 ? "could not be started" : describe_status(st, d, sizeof d));

@@ -92,6 +92,10 @@ bool probe_parse(const char *text, struct probe *p, char *err, size_t errlen)
         p->kind = PROBE_NOW;
         return true;
     }
+    if (strcmp(t, "notify") == 0) {
+        p->kind = PROBE_NOTIFY;
+        return true;
+    }
     if (strncmp(t, "tcp:", 4) == 0) {
         p->kind = PROBE_TCP;
         if (parse_hostport(t + 4, len - 4, p, false))

@@ -15,7 +15,8 @@ enum probe_kind {
     PROBE_UNIX, /* unix:PATH: a stream (or datagram) socket accepts a connection */
     PROBE_HTTP, /* http://HOST:PORT/PATH: GET answers 2xx or 3xx */
     PROBE_FILE, /* file:PATH exists */
-    PROBE_CHECK /* ./check exits 0 */
+    PROBE_CHECK, /* ./check exits 0 */
+    PROBE_NOTIFY /* `ready` holds "notify": READY=1 on cinit's NOTIFY_SOCKET (sd_notify) */
 };
 
 /* how long a service without a probe must have been running to count as ready */

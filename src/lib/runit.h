@@ -47,6 +47,11 @@ int runit_control(const char *dir, char cmd);
 #define RUNIT_SKIPPED_FILE "supervise/cinit-skipped"
 /* The reason DIR's service skipped itself, into out (one line); false when it did not. */
 bool runit_skipped(const char *dir, char *out, size_t n);
+/* A `ready: notify` service's sd_notify socket (the same for every service: cinit tells the
+ * sender by its credentials), and what it said: CINIT_NOTIFY_DIR/NAME holds "PID ready|-" on
+ * its first line (the run that said READY=1) and its last STATUS= on the second. */
+#define CINIT_NOTIFY_SOCKET "/run/cinit/notify.sock"
+#define CINIT_NOTIFY_DIR "/run/cinit/notify"
 /* The service has a `down` file (is disabled), and whether cinit wrote it. */
 bool runit_has_down(const char *dir, bool *held);
 /* An executable regular file DIR/NAME (./check, ./run). */

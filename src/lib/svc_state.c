@@ -14,12 +14,45 @@ void svc_init(struct svc_sm *m, bool held)
     m->backoff = 0;
     m->nstarts = 0;
     m->exit_status = -1;
+    m->quick_fails = 0;
+    m->restart_at = -1;
+    m->notified = 0;
 }
 
 const char *svc_state_name(enum svc_state s)
 {
-    static const char *const names[] = {"held", "down", "starting", "ready", "failed", "ending", "ended"};
+    static const char *const names[] = {"held", "down", "starting", "ready", "failed", "ending", "ended", "once", "done", "backoff"};
     return (size_t)s < sizeof names / sizeof *names ? names[s] : "?";
+}
+
+bool svc_ready(const struct svc_sm *m) { return m->state == SVC_READY || m->state == SVC_DONE; }
+
+/* A oneshot's statuses after its release: its run starts (followed, for its pidfd) and ends,
+ * seen as a ./finish, a down status newer than the one before the release, or the end of the
+ * run it followed; then its status is learnt. runsv never restarts it: `o` wants it down. */
+static unsigned oneshot_status(struct svc_sm *m, const struct runit_status *st, long long now)
+{
+    if (m->state != SVC_ONCE)
+        return 0; /* done, or failed: a later `sv once` of someone's is not this boot's run */
+    if (st->state == RUNIT_RUN && st->pid > 0) {
+        if (st->pid == m->pid)
+            return 0;
+        m->pid = st->pid;
+        m->run_sec = st->since;
+        m->run_nsec = st->nsec;
+        m->run_since = now;
+        return SVC_DO_NEW_RUN;
+    }
+    bool fresh_down = st->state == RUNIT_DOWN && (st->since != m->down_sec || st->nsec != m->down_nsec);
+    if (!m->pid && st->state != RUNIT_FINISH && !fresh_down)
+        return 0; /* the status from before its run */
+    m->pid = 0;
+    if (m->stopping) {
+        m->state = SVC_DOWN; /* stopped by the shutdown: no verdict */
+        return 0;
+    }
+    m->state = SVC_ENDING;
+    return SVC_DO_LEARN_EXIT;
 }
 
 static unsigned become_ready(struct svc_sm *m)
@@ -68,12 +101,37 @@ static unsigned new_run(struct svc_sm *m, const struct runit_status *st, long lo
         m->backoff = SVC_CHECK_BACKOFF_MIN_MS;
         m->next_probe = now;
         break;
+    case PROBE_NOTIFY:
+        m->next_probe = -1; /* no probe: its READY=1 says it */
+        if (m->notified == st->pid)
+            return SVC_DO_NEW_RUN | become_ready(m);
+        break;
     default:
         m->backoff = SVC_BACKOFF_MIN_MS;
         m->next_probe = now;
         break;
     }
     return SVC_DO_NEW_RUN;
+}
+
+/* An unasked end of a run that lasted ran ms: the back-off when it failed at once. */
+static unsigned back_off(struct svc_sm *m, long long ran, long long now)
+{
+    if (m->critical || m->state == SVC_FAILED || m->state == SVC_ENDING)
+        return 0;
+    if (ran >= SVC_STEADY_MS)
+        m->quick_fails = 0;
+    if (ran >= SVC_QUICK_MS)
+        return 0;
+    long long delay = SVC_RESTART_MIN_MS;
+    for (int i = 0; i < m->quick_fails && delay < SVC_RESTART_MAX_MS; i++)
+        delay *= 2;
+    if (delay > SVC_RESTART_MAX_MS)
+        delay = SVC_RESTART_MAX_MS;
+    m->quick_fails++;
+    m->state = SVC_BACKOFF;
+    m->restart_at = now + delay;
+    return SVC_DO_BACKOFF | SVC_DO_STOP;
 }
 
 static unsigned run_ended(struct svc_sm *m, long long now)
@@ -92,6 +150,8 @@ static unsigned run_ended(struct svc_sm *m, long long now)
     }
     if (was_ready && unasked)
         act |= SVC_DO_WARN_DOWN;
+    if (unasked)
+        act |= back_off(m, now - m->run_since, now);
     return act;
 }
 
@@ -105,6 +165,8 @@ static unsigned on_status(struct svc_sm *m, const struct runit_status *st, long 
         return SVC_DO_LEARN_EXIT; /* its ./finish may have said it by now */
     if (m->state == SVC_ENDED)
         return 0;
+    if (m->oneshot && m->state != SVC_HELD)
+        return oneshot_status(m, st, now);
     unsigned act = 0;
     if (st->state == RUNIT_RUN && st->pid > 0) {
         if (st->pid != m->pid) {
@@ -138,7 +200,7 @@ static unsigned on_status(struct svc_sm *m, const struct runit_status *st, long 
             m->state = SVC_ENDING;
             act |= SVC_DO_STOP | SVC_DO_LEARN_EXIT;
         } else if (!(act & SVC_DO_GAVE_UP)) {
-            act |= SVC_DO_QUICK_EXIT;
+            act |= SVC_DO_QUICK_EXIT | back_off(m, 0, now);
         }
     }
     return act;
@@ -150,6 +212,11 @@ unsigned svc_step(struct svc_sm *m, const struct svc_event *ev, long long now)
     case SVC_EV_STATUS:
         return on_status(m, &ev->status, now);
     case SVC_EV_PROBE_DUE:
+        if (m->state == SVC_BACKOFF && !m->stopping && now >= m->restart_at) {
+            m->state = SVC_DOWN;
+            m->restart_at = -1;
+            return SVC_DO_START;
+        }
         if (m->state != SVC_STARTING || m->next_probe < 0 || now < m->next_probe)
             return 0;
         m->next_probe = -1; /* until the probe has said */
@@ -166,17 +233,34 @@ unsigned svc_step(struct svc_sm *m, const struct svc_event *ev, long long now)
     }
     case SVC_EV_RELEASED:
         if (m->state == SVC_HELD)
-            m->state = SVC_DOWN;
+            m->state = m->oneshot ? SVC_ONCE : SVC_DOWN;
         return 0;
     case SVC_EV_EXIT_STATUS:
         if (m->state != SVC_ENDING)
             return 0;
+        if (m->oneshot) {
+            m->exit_status = ev->wait_status;
+            if (ev->wait_status == 0) {
+                m->state = SVC_DONE;
+                return SVC_DO_READY;
+            }
+            m->state = SVC_FAILED;
+            return SVC_DO_ONESHOT_FAILED;
+        }
         m->state = SVC_ENDED;
         m->exit_status = ev->wait_status;
         return SVC_DO_CRITICAL;
     case SVC_EV_STOPPING:
         m->stopping = true;
         return 0;
+    case SVC_EV_NOTIFIED:
+        if (m->probe != PROBE_NOTIFY || ev->pid <= 0)
+            return 0;
+        if (m->pid != ev->pid) {
+            m->notified = ev->pid; /* a run whose status is still to come */
+            return 0;
+        }
+        return m->state == SVC_STARTING ? become_ready(m) : 0;
     }
     return 0;
 }

@@ -15,7 +15,7 @@ cinit_setup() {
     ns_init
     T=$BATS_TEST_TMPDIR
     # the default timeouts are part of what is tested: the host's values must not leak in
-    unset KILL_PROCESS_TIMEOUT KILL_ALL_PROCESSES_TIMEOUT ENV_INIT_DIRECTORY
+    unset KILL_PROCESS_TIMEOUT KILL_ALL_PROCESSES_TIMEOUT CINIT_SHUTDOWN_TIMEOUT ENV_INIT_DIRECTORY
     NS_JOB=
 }
 

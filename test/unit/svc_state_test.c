@@ -91,16 +91,19 @@ static void test_asked(void)
 static void test_finish_and_restart(void)
 {
     struct svc_sm m = machine(PROBE_UP, false, false);
+    /* (runs of 2 s: no back-off) */
     status(&m, RUNIT_RUN, 40, true, false, 1, 0);
-    ok(status(&m, RUNIT_FINISH, 41, true, false, 1, 10) == SVC_DO_CANCEL_PROBE && m.expect_down, "./finish runs");
-    ok(status(&m, RUNIT_DOWN, 0, true, false, 2, 20) == 0 && !m.expect_down, "the down after it is the same end");
-    ok(status(&m, RUNIT_RUN, 42, true, false, 3, 30) == SVC_DO_NEW_RUN && m.pid == 42, "runsv's restart: a new run");
-    unsigned a = status(&m, RUNIT_RUN, 43, true, false, 5, 40);
+    ok(status(&m, RUNIT_FINISH, 41, true, false, 1, 2000) == SVC_DO_CANCEL_PROBE && m.expect_down, "./finish runs");
+    ok(status(&m, RUNIT_DOWN, 0, true, false, 2, 2010) == 0 && !m.expect_down, "the down after it is the same end");
+    ok(status(&m, RUNIT_RUN, 42, true, false, 3, 2020) == SVC_DO_NEW_RUN && m.pid == 42, "runsv's restart: a new run");
+    unsigned a = status(&m, RUNIT_RUN, 43, true, false, 5, 4100);
     ok(a == (SVC_DO_CANCEL_PROBE | SVC_DO_NEW_RUN) && m.pid == 43, "a pid seen to change: one ended, one began");
-    status(&m, RUNIT_DOWN, 0, true, false, 6, 50);
-    ok(status(&m, RUNIT_DOWN, 0, true, false, 8, 60) == SVC_DO_QUICK_EXIT, "a fresh down with no run seen: it exited at once");
-    ok(status(&m, RUNIT_DOWN, 0, true, false, 8, 70) == 0, "the same down twice is one");
-    ok(status(&m, RUNIT_RUN, 44, true, false, -5, 80) == 0 && m.pid == 0, "a status from an earlier boot is ignored");
+    status(&m, RUNIT_DOWN, 0, true, false, 6, 6200);
+    a = status(&m, RUNIT_DOWN, 0, true, false, 8, 6300);
+    ok(a == (SVC_DO_QUICK_EXIT | SVC_DO_BACKOFF | SVC_DO_STOP) && m.state == SVC_BACKOFF,
+       "a fresh down with no run seen: it exited at once, and is left down for its back-off");
+    ok(status(&m, RUNIT_DOWN, 0, true, false, 8, 6310) == 0, "the same down twice is one");
+    ok(status(&m, RUNIT_RUN, 44, true, false, -5, 6320) == 0 && m.pid == 0, "a status from an earlier boot is ignored");
 }
 
 static void test_restart_limit(void)
@@ -110,20 +113,20 @@ static void test_restart_limit(void)
     m.restart_window_ms = 30000;
     unsigned a = 0;
     for (int i = 0; i < 3; i++) {
-        status(&m, RUNIT_RUN, 50 + i, true, false, 1 + 2 * i, i * 100);
-        a = status(&m, RUNIT_DOWN, 0, true, false, 2 + 2 * i, i * 100 + 50);
+        status(&m, RUNIT_RUN, 50 + i, true, false, 1 + 2 * i, i * 3000);
+        a = status(&m, RUNIT_DOWN, 0, true, false, 2 + 2 * i, i * 3000 + 1500);
         ok(m.state == (i < 2 ? SVC_DOWN : SVC_FAILED), "unasked exit %d of 2 allowed: %s", i + 1, svc_state_name(m.state));
     }
     ok((a & (SVC_DO_GAVE_UP | SVC_DO_STOP)) == (SVC_DO_GAVE_UP | SVC_DO_STOP), "the third: left down, said, stopped");
-    a = status(&m, RUNIT_RUN, 60, true, false, 9, 1000);
+    a = status(&m, RUNIT_RUN, 60, true, false, 9, 10000);
     ok(a == SVC_DO_NEW_RUN && m.state == SVC_FAILED && m.next_probe == -1, "an sv up of it is followed, not probed");
 
     struct svc_sm w = machine(PROBE_UP, false, false);
     w.restart_n = 2;
     w.restart_window_ms = 1000;
     for (int i = 0; i < 5; i++) {
-        status(&w, RUNIT_RUN, 70 + i, true, false, 1 + 2 * i, i * 600);
-        status(&w, RUNIT_DOWN, 0, true, false, 2 + 2 * i, i * 600 + 1);
+        status(&w, RUNIT_RUN, 70 + i, true, false, 1 + 2 * i, i * 2200);
+        status(&w, RUNIT_DOWN, 0, true, false, 2 + 2 * i, i * 2200 + 1100);
     }
     ok(w.state == SVC_DOWN, "exits further apart than the window never add up");
 }
@@ -175,6 +178,90 @@ static void test_held(void)
     ok(strcmp(svc_state_name((enum svc_state)99), "?") == 0, "an unknown state has a name too");
 }
 
+static struct svc_sm oneshot(void)
+{
+    struct svc_sm m = machine(PROBE_UP, false, true);
+    m.oneshot = true;
+    status(&m, RUNIT_DOWN, 0, false, false, 1, 0); /* runsv's first status: held by cinit's down file */
+    event(&m, SVC_EV_RELEASED, false, 0, 10);
+    return m;
+}
+
+static void test_oneshot(void)
+{
+    struct svc_sm m = oneshot();
+    ok(m.state == SVC_ONCE && strcmp(svc_state_name(m.state), "once") == 0, "a oneshot released (sent o): once");
+    ok(status(&m, RUNIT_DOWN, 0, false, false, 1, 20) == 0 && m.state == SVC_ONCE, "the status from before its run changes nothing");
+    ok(status(&m, RUNIT_RUN, 200, false, false, 2, 30) == SVC_DO_NEW_RUN && m.state == SVC_ONCE && m.pid == 200,
+       "its run: followed, not probed, and not ready");
+    ok(!svc_ready(&m), "what depends on it waits");
+    unsigned a = status(&m, RUNIT_DOWN, 0, false, false, 3, 40);
+    ok(a == SVC_DO_LEARN_EXIT && m.state == SVC_ENDING, "its run ended (want down: asked by `o`): its status is learnt");
+    a = event(&m, SVC_EV_EXIT_STATUS, false, 0, 50);
+    ok(a == SVC_DO_READY && m.state == SVC_DONE && svc_ready(&m), "exit 0: done, and ready for what depends on it");
+    ok(status(&m, RUNIT_RUN, 201, false, false, 4, 60) == 0 && m.state == SVC_DONE, "a later run (sv once) changes nothing");
+
+    struct svc_sm f = oneshot();
+    status(&f, RUNIT_RUN, 210, false, false, 2, 30);
+    ok(status(&f, RUNIT_FINISH, 210, false, false, 2, 40) == SVC_DO_LEARN_EXIT, "a run ended into ./finish: learnt too");
+    a = event(&f, SVC_EV_EXIT_STATUS, false, 3 << 8, 50);
+    ok(a == SVC_DO_ONESHOT_FAILED && f.state == SVC_FAILED && f.exit_status == 3 << 8 && !svc_ready(&f),
+       "exit 3: failed, the boot fails with its status");
+
+    struct svc_sm q = oneshot();
+    ok(status(&q, RUNIT_DOWN, 0, false, false, 2, 30) == SVC_DO_LEARN_EXIT && q.state == SVC_ENDING,
+       "a run that ended before it was seen: a newer down status");
+    a = event(&q, SVC_EV_EXIT_STATUS, false, -1, 40);
+    ok(a == SVC_DO_ONESHOT_FAILED && q.state == SVC_FAILED, "its status unknown: failed");
+
+    struct svc_sm s = oneshot();
+    status(&s, RUNIT_RUN, 220, false, false, 2, 30);
+    event(&s, SVC_EV_STOPPING, false, 0, 35);
+    ok(status(&s, RUNIT_DOWN, 0, false, false, 3, 40) == 0 && s.state == SVC_DOWN, "stopped by the shutdown: no verdict");
+
+    struct svc_sm h = machine(PROBE_UP, false, true);
+    h.oneshot = true;
+    ok(status(&h, RUNIT_DOWN, 0, false, false, 1, 0) == 0 && h.state == SVC_HELD, "held until released, like any");
+}
+
+static void test_backoff(void)
+{
+    struct svc_sm m = machine(PROBE_UP, false, false);
+    long long now = 0, expect[] = {1000, 2000, 4000, 8000, 16000, 30000, 30000};
+    bool doubling = true;
+    for (int i = 0; i < 7; i++) {
+        status(&m, RUNIT_RUN, 300 + i, true, false, 1 + 2 * i, now);
+        unsigned a = status(&m, RUNIT_DOWN, 0, true, false, 2 + 2 * i, now + 100);
+        doubling &= a == (SVC_DO_CANCEL_PROBE | SVC_DO_BACKOFF | SVC_DO_STOP) && m.state == SVC_BACKOFF &&
+                    m.restart_at == now + 100 + expect[i];
+        now = m.restart_at;
+        doubling &= event(&m, SVC_EV_PROBE_DUE, false, 0, now - 1) == 0 && m.state == SVC_BACKOFF;
+        doubling &= event(&m, SVC_EV_PROBE_DUE, false, 0, now) == SVC_DO_START && m.state == SVC_DOWN;
+    }
+    ok(doubling, "runs that fail at once: left down 1, 2, 4, 8, 16, then 30 s at most, started (u) when it is over");
+    status(&m, RUNIT_RUN, 400, true, false, 20, now);
+    ok(status(&m, RUNIT_DOWN, 0, true, false, 21, now + 5000) == SVC_DO_CANCEL_PROBE && m.quick_fails == 7,
+       "a run of 5 s that fails: restarted by runsv at once, the count kept");
+    now += 5000;
+    status(&m, RUNIT_RUN, 401, true, false, 22, now);
+    status(&m, RUNIT_DOWN, 0, true, false, 23, now + SVC_STEADY_MS);
+    now += SVC_STEADY_MS;
+    ok(m.quick_fails == 0 && m.state == SVC_DOWN, "a run that stayed up %d s: the count starts again", SVC_STEADY_MS / 1000);
+    status(&m, RUNIT_RUN, 402, true, false, 24, now);
+    status(&m, RUNIT_DOWN, 0, true, false, 25, now + 10);
+    ok(m.restart_at == now + 10 + 1000, "then 1 s again");
+
+    struct svc_sm s = machine(PROBE_UP, false, false);
+    status(&s, RUNIT_RUN, 500, true, false, 1, 0);
+    status(&s, RUNIT_DOWN, 0, true, false, 2, 10);
+    event(&s, SVC_EV_STOPPING, false, 0, 20);
+    ok(event(&s, SVC_EV_PROBE_DUE, false, 0, 5000) == 0 && s.state == SVC_BACKOFF, "no restart once the container goes down");
+
+    struct svc_sm c = machine(PROBE_UP, true, false);
+    status(&c, RUNIT_RUN, 510, true, false, 1, 0);
+    ok(!(status(&c, RUNIT_DOWN, 0, true, false, 2, 10) & SVC_DO_BACKOFF) && c.state == SVC_ENDING, "a critical one ends the container instead");
+}
+
 int main(void)
 {
     test_no_probe();
@@ -184,5 +271,7 @@ int main(void)
     test_restart_limit();
     test_critical();
     test_held();
+    test_oneshot();
+    test_backoff();
     return tap_done();
 }

@@ -1,0 +1,108 @@
+/* A service's own stop signal (a `stop-signal` file, #30.2), the runit way. runsv stops a
+ * service with SIGTERM (on `d`, `x`, and its own TERM), but first runs the service's
+ * control/t if there is one, and sends no TERM when that exits 0 (runsv(8), "customize
+ * control"). So a service whose stop-signal is not TERM gets cinit's control/t, a link to
+ * cinit's executable, which, started as control/t in the service directory, sends the run
+ * that signal. Every stop then obeys it: the shutdown's, `sv down`, a critical service's end.
+ * The link (and control/, if cinit made it) goes again at the end of the shutdown; a control/t
+ * of the service's own is left alone and decides. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cinit.h"
+#include "runit.h"
+#include "services.h"
+
+bool stop_hook_invoked(int argc, char **argv)
+{
+    const char *slash = strrchr(argv[0], '/');
+    return argc == 1 && strcmp(slash ? slash + 1 : argv[0], "t") == 0;
+}
+
+int stop_hook_main(void)
+{
+    progname = "cinit (control/t)";
+    char **w = runit_read_list("stop-signal");
+    int sig = w && w[0] ? signal_parse(w[0]) : -1;
+    runit_free_list(w);
+    struct runit_status st;
+    /* exit 1: runsv sends its TERM after all, as it would without this link */
+    if (sig <= 0 || runit_read_status(".", &st) < 0 || st.pid <= 0)
+        return 1;
+    if (kill(st.pid, sig) < 0) {
+        fprintf(stderr, "%s: cannot send signal %d to %ld: %s\n", progname, sig, (long)st.pid, strerror(errno));
+        return 1;
+    }
+    return 0; /* runsv sends SIGCONT after it, as after its own TERM */
+}
+
+/* is PATH a link to cinit (this boot's, an earlier one's, or one the image ships)? */
+static bool is_cinit_link(const char *path)
+{
+    char target[PATH_MAX];
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n <= 0)
+        return false;
+    target[n] = '\0';
+    const char *base = strrchr(target, '/');
+    base = base ? base + 1 : target;
+    return strcmp(base, "cinit") == 0 || strcmp(base, "my_init") == 0;
+}
+
+void stop_hook_install(struct svc *s)
+{
+    if (s->stop_sig == SIGTERM)
+        return;
+    char dir[PATH_MAX + 16], path[PATH_MAX + 16], self[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/control", s->dir);
+    snprintf(path, sizeof path, "%s/control/t", s->dir);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!is_cinit_link(path))
+            warning("service %s has a control/t of its own: it, not stop-signal, says how the service stops", s->name);
+        return;
+    }
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        warning("service %s: cannot find cinit's own executable: it stops with SIGTERM, not its stop-signal", s->name);
+        return;
+    }
+    self[n] = '\0';
+    if (mkdir(dir, 0755) == 0)
+        s->control_made = true;
+    else if (errno != EEXIST) {
+        warning("service %s: cannot make %s (%s): it stops with SIGTERM, not its stop-signal; see cinit(8)", s->name, dir,
+                strerror(errno));
+        return;
+    }
+    if (symlink(self, path) < 0) {
+        warning("service %s: cannot add cinit's control/t (%s: %s): it stops with SIGTERM, not its stop-signal; see cinit(8)",
+                s->name, path, strerror(errno));
+        if (s->control_made && rmdir(dir) < 0)
+            debug("rmdir %s: %s", dir, strerror(errno));
+        s->control_made = false;
+        return;
+    }
+    s->stop_hook_made = true;
+}
+
+void stop_hook_remove(struct svc *s)
+{
+    char path[PATH_MAX + 16];
+    if (s->stop_hook_made) {
+        snprintf(path, sizeof path, "%s/control/t", s->dir);
+        if (is_cinit_link(path) && unlink(path) < 0 && errno != ENOENT)
+            warning("cannot remove %s: %s", path, strerror(errno));
+        s->stop_hook_made = false;
+    }
+    if (s->control_made) {
+        snprintf(path, sizeof path, "%s/control", s->dir);
+        if (rmdir(path) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+            warning("cannot remove %s: %s", path, strerror(errno));
+        s->control_made = false;
+    }
+}
