@@ -170,9 +170,16 @@ has_proc() {
     assert_output --partial 'was killed by signal 9'
 }
 
+# under_qemu_settle: on an arch run under qemu-user (arm64 here), a shell that set a trap or
+# ignored TERM can still die of a TERM that comes within a fraction of a second of its start
+# (seen with the image of before this round too, 1 time in 3; never on amd64): an artefact of
+# the emulation, which users on arm64 hardware do not run under. The stop waits a moment there.
+under_qemu_settle() { [ "$ARCH" = "$HOST_ARCH" ] || sleep 2; }
+
 @test "docker stop: a main command's TERM handler decides the exit code" {
     boot -- /sbin/my_init -- sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done'
     wait_for 10 logs_have ready
+    under_qemu_settle
     docker stop -t 10 "$CID"
     assert_equal "$(exit_code)" 42
 }
@@ -180,6 +187,7 @@ has_proc() {
 @test "docker stop: a main command that ignores TERM is killed: 137, never 0" {
     boot -e KILL_PROCESS_TIMEOUT=0.5 -- /sbin/my_init -- sh -c 'trap "" TERM; echo ready; while :; do sleep 0.1; done'
     wait_for 10 logs_have ready
+    under_qemu_settle
     docker stop -t 10 "$CID"
     assert_equal "$(exit_code)" 137
 }
