@@ -69,9 +69,9 @@ int finish_main(char **argv)
     return 0;
 }
 
-/* Is dir/finish cinit's own link? (made by an earlier boot, or put into the image as the man
- * page says for a read-only root) */
-static bool is_hook(const char *path)
+/* Is PATH a link to cinit: a hook of its own (./finish here, control/t: stop_hook.c), made by
+ * this boot, an earlier one, or put into the image as the man page says for a read-only root? */
+bool is_cinit_link(const char *path)
 {
     char target[PATH_MAX];
     ssize_t n = readlink(path, target, sizeof target - 1);
@@ -89,7 +89,7 @@ void finish_install(struct svc *s)
     snprintf(path, sizeof path, "%s/finish", s->dir);
     struct stat st;
     if (lstat(path, &st) == 0 || errno != ENOENT) {
-        s->hook = is_hook(path);
+        s->hook = is_cinit_link(path);
         if (!s->hook)
             debug("service %s has a ./finish of its own: its arguments say how ./run ended", s->name);
         return;
@@ -115,7 +115,7 @@ void finish_remove(struct svc *s)
         return;
     char path[PATH_MAX + 8];
     snprintf(path, sizeof path, "%s/finish", s->dir);
-    if (is_hook(path) && unlink(path) < 0 && errno != ENOENT)
+    if (is_cinit_link(path) && unlink(path) < 0 && errno != ENOENT)
         warning("cannot remove %s: %s", path, strerror(errno));
     s->hook_made = false;
 }

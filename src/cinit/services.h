@@ -81,6 +81,7 @@ void critical_end(struct svc *s, int ws);
 /* the wait status the kernel kept for the run's pidfd (closed), -1 if none */
 int critical_pidfd_status(struct svc *s);
 void finish_install(struct svc *s);
+bool is_cinit_link(const char *path);
 void finish_remove(struct svc *s);
 
 /* service_notify.c: the notify socket, when a service has `ready: notify`; true: NOTIFY_SOCKET

@@ -40,19 +40,6 @@ int stop_hook_main(void)
     return 0; /* runsv sends SIGCONT after it, as after its own TERM */
 }
 
-/* is PATH a link to cinit (this boot's, an earlier one's, or one the image ships)? */
-static bool is_cinit_link(const char *path)
-{
-    char target[PATH_MAX];
-    ssize_t n = readlink(path, target, sizeof target - 1);
-    if (n <= 0)
-        return false;
-    target[n] = '\0';
-    const char *base = strrchr(target, '/');
-    base = base ? base + 1 : target;
-    return strcmp(base, "cinit") == 0 || strcmp(base, "my_init") == 0;
-}
-
 void stop_hook_install(struct svc *s)
 {
     if (s->stop_sig == SIGTERM)
