@@ -425,9 +425,18 @@ static void look(struct svc *s, long long now)
     struct svc_event ev = {.kind = SVC_EV_STATUS};
     if (runit_read_status(s->dir, &ev.status) < 0)
         return;
-    if (s->enabled && service_skipped_itself(s->name, s->dir, &ev.status))
+    bool skipped = s->enabled && service_skipped_itself(s->name, s->dir, &ev.status);
+    if (skipped)
         s->enabled = false; /* it cannot run here (nonroot.c): nothing to wait for */
     feed(s, &ev, now);
+    if (skipped) {
+        /* and nothing to restart: the back-off its quick end may have begun is over */
+        feed(s, &(struct svc_event){.kind = SVC_EV_SKIPPED}, now);
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", CINIT_NOTE_DIR, s->name);
+        if (unlink(path) < 0 && errno != ENOENT)
+            debug("cannot remove %s: %s", path, strerror(errno));
+    }
     if (s->marker && s->sm.seen && runit_supervised(s->dir)) {
         /* runsv has read it: the service stays down until it is sent `u` */
         char path[PATH_MAX + 8];

@@ -253,6 +253,14 @@ unsigned svc_step(struct svc_sm *m, const struct svc_event *ev, long long now)
     case SVC_EV_STOPPING:
         m->stopping = true;
         return 0;
+    case SVC_EV_SKIPPED:
+        /* its quick end was its own choice: no back-off, no restart, nothing to wait for */
+        m->asked = true;
+        if (m->state == SVC_BACKOFF) {
+            m->state = SVC_DOWN;
+            m->restart_at = -1;
+        }
+        return 0;
     case SVC_EV_NOTIFIED:
         if (m->probe != PROBE_NOTIFY || ev->pid <= 0)
             return 0;

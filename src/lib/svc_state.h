@@ -49,7 +49,8 @@ enum svc_event_kind {
     SVC_EV_RELEASED,    /* what it depends on is ready, and it was sent `u` */
     SVC_EV_EXIT_STATUS, /* the wait status of the critical run that ended (wait_status, -1: unknown) */
     SVC_EV_STOPPING,    /* the container is going down: nothing ends unasked any more */
-    SVC_EV_NOTIFIED     /* READY=1 from a process of the run whose pid is in pid */
+    SVC_EV_NOTIFIED,    /* READY=1 from a process of the run whose pid is in pid */
+    SVC_EV_SKIPPED      /* it took itself down: it cannot run here (cron, sshd under --user) */
 };
 
 struct svc_event {

@@ -257,6 +257,14 @@ static void test_backoff(void)
     event(&s, SVC_EV_STOPPING, false, 0, 20);
     ok(event(&s, SVC_EV_PROBE_DUE, false, 0, 5000) == 0 && s.state == SVC_BACKOFF, "no restart once the container goes down");
 
+    struct svc_sm k = machine(PROBE_UP, false, false);
+    status(&k, RUNIT_RUN, 520, true, false, 1, 0);
+    status(&k, RUNIT_DOWN, 0, true, false, 2, 10);
+    event(&k, SVC_EV_SKIPPED, false, 0, 20);
+    ok(k.state == SVC_DOWN && event(&k, SVC_EV_PROBE_DUE, false, 0, 5000) == 0 &&
+           status(&k, RUNIT_DOWN, 0, false, false, 3, 5010) == 0,
+       "a service that took itself down (cannot run here): its back-off is over, never restarted");
+
     struct svc_sm c = machine(PROBE_UP, true, false);
     status(&c, RUNIT_RUN, 510, true, false, 1, 0);
     ok(!(status(&c, RUNIT_DOWN, 0, true, false, 2, 10) & SVC_DO_BACKOFF) && c.state == SVC_ENDING, "a critical one ends the container instead");
