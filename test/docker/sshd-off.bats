@@ -10,9 +10,11 @@ IMAGE=$REPO:$SUITE
 
 setup_file() {
     # the default image too, for the sizes' comparison (all cached when nothing changed)
-    make -s -C "$SRC" image SUITE="$SUITE" > "$BATS_FILE_TMPDIR/make-image.log" 2>&1 &&
-    make -s -C "$SRC" image SUITE="$SUITE" WITH_SSHD=no IMAGE="$REPO" TAGS="$SUITE" > "$BATS_FILE_TMPDIR/make-image.log" 2>&1 ||
-        { cat "$BATS_FILE_TMPDIR/make-image.log" >&2; return 1; }
+    if ! make -s -C "$SRC" image SUITE="$SUITE" > "$BATS_FILE_TMPDIR/make-image.log" 2>&1 ||
+        ! make -s -C "$SRC" image SUITE="$SUITE" WITH_SSHD=no IMAGE="$REPO" TAGS="$SUITE" > "$BATS_FILE_TMPDIR/make-image.log" 2>&1; then
+        cat "$BATS_FILE_TMPDIR/make-image.log" >&2
+        return 1
+    fi
 }
 
 teardown_file() {
