@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "proc.h"
 #include "runit.h"
 #include "services.h"
 
@@ -155,25 +156,17 @@ static bool finish_recorded(struct svc *s, int *ws)
  * yet (look again), -1 not to be known */
 static int finish_args(pid_t pid, int *ws)
 {
-    char path[64], text[4096];
-    snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
-    int fd = open_fd(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n < 0)
+    char text[4096];
+    const char *arg[PROC_ARGS_MAX];
+    int argc = proc_args(pid, text, sizeof text, arg);
+    if (argc < 0)
         return -1; /* gone */
-    if (n == 0)
+    if (argc == 0)
         return 0; /* in the middle of its exec, or a zombie: the next status says which */
-    text[n] = '\0';
     /* the arguments end with "./finish CODE LOW" (after /bin/sh for a script); before the exec
      * the child is still runsv */
-    const char *arg[64];
-    size_t argc = 0;
-    for (char *p = text; p < text + n && argc < 64; p += strlen(p) + 1)
-        arg[argc++] = p;
-    if (argc && strcmp(arg[0], "runsv") == 0)
+    const char *slash = strrchr(arg[0], '/');
+    if (strcmp(slash ? slash + 1 : arg[0], "runsv") == 0)
         return 0;
     if (argc < 3 || !strstr(arg[argc - 3], "finish"))
         return -1;

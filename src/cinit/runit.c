@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "proc.h"
 
 /* the runsv processes waited for at the stop */
 static struct {
@@ -139,20 +140,9 @@ static void watch_supervise(void)
     if (!loop_watch(stop.ifd, POLLIN, kill_idle_runsv, NULL))
         return;
     for (size_t i = 0; i < stop.n; i++) {
-        char path[PATH_MAX], cmd[NAME_MAX + 16];
+        char path[PATH_MAX], name[NAME_MAX + 1];
         stop.service[i][0] = '\0';
-        snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)stop.pid[i]);
-        int fd = open_fd(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t n = read(fd, cmd, sizeof cmd - 1);
-        close(fd);
-        /* "runsv\0NAME\0": runsvdir starts each runsv with the service's name, in SERVICE_DIR */
-        if (n <= 6 || memcmp(cmd, "runsv", 6) != 0)
-            continue;
-        cmd[n] = '\0';
-        const char *name = cmd + 6;
-        if (!*name || strchr(name, '/') || strlen(name) > NAME_MAX)
+        if (!proc_runsv_name(stop.pid[i], name))
             continue;
         if (snprintf(path, sizeof path, "%s/%s/supervise", SERVICE_DIR, name) >= (int)sizeof path ||
             (stop.wd[i] = inotify_add_watch(stop.ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE)) < 0)
@@ -160,26 +150,6 @@ static void watch_supervise(void)
         memcpy(stop.service[i], name, strlen(name) + 1);
     }
     kill_idle_runsv(NULL, 0); /* what went down before the watches were in place */
-}
-
-/* the service name runsv PID was started for ("runsv\0NAME\0", by runsvdir, in SERVICE_DIR) */
-static bool runsv_name(pid_t pid, char *out)
-{
-    char path[64], cmd[NAME_MAX + 16];
-    snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
-    int fd = open_fd(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, cmd, sizeof cmd - 1);
-    close(fd);
-    if (n <= 6 || memcmp(cmd, "runsv", 6) != 0)
-        return false;
-    cmd[n] = '\0';
-    const char *name = cmd + 6;
-    if (!*name || strchr(name, '/') || strlen(name) > NAME_MAX)
-        return false;
-    memcpy(out, name, strlen(name) + 1);
-    return true;
 }
 
 bool runsv_release(const char *name)
@@ -230,7 +200,7 @@ void stop_runit(void)
          * lost, so it is killed. A runsv holds TERM blocked until it can act on it. */
         bool unborn = strcmp(stop.service[i], "runsvdir") == 0;
         stop.held[i] = false;
-        if (!unborn && runsv_name(stop.pid[i], stop.name[i]) && stop_order_waits(stop.name[i])) {
+        if (!unborn && proc_runsv_name(stop.pid[i], stop.name[i]) && stop_order_waits(stop.name[i])) {
             stop.held[i] = true; /* its TERM would stop its service now: at its turn */
             stop.service[i][0] = '\0';
             continue;

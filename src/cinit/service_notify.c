@@ -18,59 +18,27 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "proc.h"
 #include "runit.h"
 #include "services.h"
 
 static int sfd = -1;
 
-/* parent pid and command name of pid */
-static bool parent_of(pid_t pid, pid_t *ppid, char *comm, size_t n)
-{
-    char path[64], text[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    int fd = open_fd(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t len = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (len <= 0)
-        return false;
-    text[len] = '\0';
-    char *o = strchr(text, '('), *c = strrchr(text, ')');
-    long pp;
-    if (!o || !c || c < o || sscanf(c + 1, " %*c %ld", &pp) != 1)
-        return false;
-    size_t l = (size_t)(c - o - 1) < n - 1 ? (size_t)(c - o - 1) : n - 1;
-    memcpy(comm, o + 1, l);
-    comm[l] = '\0';
-    *ppid = (pid_t)pp;
-    return true;
-}
-
 /* the service whose run pid is or begat; *run: that run's pid */
 static struct svc *sender(pid_t pid, pid_t *run)
 {
-    char comm[64], cmd[NAME_MAX + 16], path[64];
-    pid_t p = pid, pp;
+    char comm[64], name[NAME_MAX + 1];
+    pid_t p = pid, pp, ppp;
     for (int depth = 0; depth < 64 && p > 1; depth++) {
-        if (!parent_of(p, &pp, comm, sizeof comm) || pp <= 1)
+        if (!proc_stat(p, &pp, NULL, 0) || pp <= 1)
             return NULL;
-        char pcomm[64];
-        pid_t ppp;
-        if (!parent_of(pp, &ppp, pcomm, sizeof pcomm))
+        if (!proc_stat(pp, &ppp, comm, sizeof comm))
             return NULL;
-        if (strcmp(pcomm, "runsv") == 0) {
-            snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pp);
-            int fd = open_fd(path, O_RDONLY | O_CLOEXEC);
-            if (fd < 0)
+        if (strcmp(comm, "runsv") == 0) {
+            if (!proc_runsv_name(pp, name))
                 return NULL;
-            ssize_t n = read(fd, cmd, sizeof cmd - 1);
-            close(fd);
-            if (n <= 6 || memcmp(cmd, "runsv", 6) != 0)
-                return NULL;
-            cmd[n] = '\0';
             for (size_t i = 0; i < services.n; i++)
-                if (strcmp(services.list[i].name, cmd + 6) == 0) {
+                if (strcmp(services.list[i].name, name) == 0) {
                     *run = p;
                     return &services.list[i];
                 }

@@ -8,40 +8,12 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "proc.h"
 
 /* ---- /proc ---- */
 
 static bool no_children(void) { return !loop_children(); }
 
-/* PID and parent PID (and command name) of one /proc entry. */
-static bool proc_stat(pid_t pid, pid_t *ppid, char *comm, size_t commlen)
-{
-    char path[64], text[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    int fd = open_fd(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    text[n] = '\0';
-    char *open_p = strchr(text, '('), *close_p = strrchr(text, ')');
-    if (!open_p || !close_p || close_p < open_p)
-        return false;
-    if (comm) {
-        size_t l = (size_t)(close_p - open_p - 1);
-        if (l >= commlen)
-            l = commlen - 1;
-        memcpy(comm, open_p + 1, l);
-        comm[l] = '\0';
-    }
-    long pp;
-    if (sscanf(close_p + 1, " %*c %ld", &pp) != 1)
-        return false;
-    *ppid = (pid_t)pp;
-    return true;
-}
 
 size_t scan_proc(struct procent **out)
 {
