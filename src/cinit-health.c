@@ -191,10 +191,11 @@ static void examine(const char *base, const char *name, int timeout_ms, struct r
         ready = notified(name, r->pid, status, sizeof status);
         if (ready && status[0]) {
             r->state = ST_UP;
-            detail(r, "pid %ld, ready: notify; %s", r->pid, status);
+            detail(r, "pid %ld, ready: %s; %s", r->pid, p.text, status);
             return;
         }
-        snprintf(why, sizeof why, "no READY=1 yet%s%s", status[0] ? "; " : "", status);
+        snprintf(why, sizeof why, "%s%s%s", p.notify_fd > 0 ? "no newline on it yet" : "no READY=1 yet", status[0] ? "; " : "",
+                 status);
         break;
     }
     default:

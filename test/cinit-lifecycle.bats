@@ -239,6 +239,33 @@ while :; do sleep 0.05; done"
     assert_output --partial "service stubborn still up"
 }
 
+@test "stop-timeout: sv down at run time kills a service that ignores its stop signal, TERM or its own; sv once leaves one running" {
+    # before: runsv waits on such a run for ever after sv down; only the shutdown killed it
+    add_service t "trap '' TERM; echo up > '$T/t-up'; while :; do sleep 0.05; done"
+    echo 1 > "$ETC/service/t/stop-timeout"
+    add_service q "trap '' TERM QUIT; echo up > '$T/q-up'; while :; do sleep 0.05; done"
+    echo QUIT > "$ETC/service/q/stop-signal"
+    echo 1 > "$ETC/service/q/stop-timeout"
+    add_service o "trap '' TERM; echo up > '$T/o-up'; while :; do sleep 0.05; done"
+    echo 1 > "$ETC/service/o/stop-timeout"
+    run cinit -- sh -c '
+        for s in t q o; do "$1/await.sh" up "$2/$s-up" || exit 9; done
+        sv down t q && sv once o || exit 8
+        for i in $(seq 200); do
+            sv status t q | grep -c "^down:" | grep -qx 2 && break
+            sleep 0.05
+        done
+        sleep 1.5
+        sv status t q o' sh "$FIX" "$T"
+    assert_success
+    assert_line --regexp '^down: t: '
+    assert_line --regexp '^down: q: '
+    assert_line --regexp '^run: o: .*want down'
+    assert_output --partial "service t still up 1000 ms after its stop signal (its stop-timeout): killing it"
+    assert_output --partial "service q still up 1000 ms after its stop signal (its stop-timeout): killing it"
+    refute_output --partial "service o still up 1000 ms after its stop signal (its stop-timeout)"
+}
+
 @test "stop-signal and stop-timeout: a bad value is a boot error naming the service" {
     add_service a 'exec sleep 1000'
     echo NOSUCH > "$ETC/service/a/stop-signal"
@@ -349,4 +376,41 @@ python3 '$FIX/sdnotify.py' 'STATUS=accepting connections' READY=1; exec sleep 10
     run cinit -- sh -c 'for i in $(seq 300); do out=$("$1/cinit-health" --service db);
         case $out in *recovering*) break ;; esac; sleep 0.1; done; echo "$out"' sh "$BIN"
     assert_line --regexp '^db starting [0-9]+ pid [0-9]+, notify: no READY=1 yet; recovering$'
+}
+
+@test "notification-fd: the service is ready on its newline (s6's convention), alone or with marked output; cinit-health says so" {
+    # fd 3 of the run: what a daemon started by s6-supervise writes its readiness to
+    add_service n "sleep 1; echo n-ready >> '$T/order'; printf '\n' >&3; exec 3>&-; exec sleep 1000"
+    echo 3 > "$ETC/service/n/notification-fd"
+    add_service app "echo app-up >> '$T/order'; exec sleep 1000"
+    echo n > "$ETC/service/app/depends"
+    run cinit --wait-for-services=20 -- "$BIN/cinit-health" --service n
+    assert_success
+    assert_output --regexp 'Service n is ready \([0-9.]+ s after its start, notification-fd 3\)'
+    assert_line --regexp '^n up [0-9]+ pid [0-9]+, ready: notification-fd 3$'
+    assert_equal "$(paste -sd' ' "$T/order")" "n-ready app-up"
+    rm "$T/order"
+    CINIT_SERVICE_LOGS=prefixed run cinit --wait-for-services=20 -- true
+    assert_success
+    assert_output --regexp 'Service n is ready \([0-9.]+ s after its start, notification-fd 3\)'
+    assert_equal "$(paste -sd' ' "$T/order")" "n-ready app-up"
+}
+
+@test "notification-fd: a run that never writes its newline is not ready; a bad value, or another probe as well, is a boot error naming the service" {
+    add_service n "exec sleep 1000"
+    echo 3 > "$ETC/service/n/notification-fd"
+    run cinit --wait-for-services=2 -- true
+    assert_failure 1
+    assert_output --partial "service n is not ready after 2 s"
+    run cinit -- sh -c 'sleep 1; "$1/cinit-health" --service n' sh "$BIN"
+    assert_line --regexp '^n starting [0-9]+ pid [0-9]+, notification-fd 3: no newline on it yet$'
+    echo 1 > "$ETC/service/n/notification-fd"
+    run cinit -- true
+    assert_failure 1
+    assert_output --partial "service n: notification-fd '1': not a file descriptor number from 3 to 1023"
+    echo 3 > "$ETC/service/n/notification-fd"
+    echo tcp:8080 > "$ETC/service/n/ready"
+    run cinit -- true
+    assert_failure 1
+    assert_output --partial "service n: notification-fd and ready: two ways to tell readiness; keep one"
 }

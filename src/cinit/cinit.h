@@ -76,6 +76,8 @@ const char *service_logs_mode(void);
 const char *service_logs_start(void);
 /* at exit: what the services wrote goes out (within 2 s) */
 void service_logs_finish(void);
+/* the link SERVICE_LOGS_BIN/runsv to cinit; false: said why, and what follows (otherwise) */
+bool runsv_shim_install(const char *otherwise);
 /* cinit started as runsv (by runsvdir, through SERVICE_LOGS_BIN) */
 bool runsv_shim_invoked(char **argv);
 int runsv_shim_main(int argc, char **argv);
@@ -220,6 +222,8 @@ void notify_self_stopping(void);
 /* services.c: the notify socket for runsvdir's environment (service_notify.c); true: env has
  * NOTIFY_SOCKET until services_notify_done */
 bool services_notify_setup(void);
+/* a service has a notification-fd and the notify socket is up: runsvdir needs cinit's runsv */
+bool service_notification_fds(void);
 void services_notify_done(void);
 /* services.c: is every enabled service ready? (true when cinit follows none) */
 bool services_all_ready(void);

@@ -73,9 +73,12 @@ void start_runit(void)
 {
     info("Booting runit daemon...");
     char *argv[] = {"runsvdir", "-P", SERVICE_DIR, NULL};
-    /* marked service output: runsvdir finds cinit's runsv first (service_logs_shim.c); env(1)
-     * sets that PATH for runsvdir alone, and the shim gives the services the container's */
+    /* marked service output, notification-fd: runsvdir finds cinit's runsv first
+     * (service_logs_shim.c); env(1) sets that PATH for runsvdir alone, and the shim gives the
+     * services the container's */
     const char *shim = service_logs_start();
+    if (!shim && service_notification_fds() && runsv_shim_install("no service gets its notification-fd"))
+        shim = SERVICE_LOGS_BIN;
     struct buf path = {0};
     /* and the services know the mode however it was given (the syslog service's run looks) */
     char mode[64];

@@ -286,8 +286,6 @@ const char *service_logs_start(void)
     if (sl.mode == LOGLINE_RAW)
         return NULL;
     const char *what = NULL;
-    char self[PATH_MAX];
-    ssize_t n;
     for (int i = 0; i < 2; i++)
         if ((sl.out[i].fd = open_out(i + 1)) < 0)
             what = i ? "its stderr" : "its stdout";
@@ -295,20 +293,8 @@ const char *service_logs_start(void)
         warning("service output: cannot open %s again, non-blocking (%s): service output stays raw", what, strerror(errno));
         goto raw;
     }
-    if ((mkdir(CENV_RUN_DIR, 0755) < 0 && errno != EEXIST) || (mkdir(SERVICE_LOGS_BIN, 0755) < 0 && errno != EEXIST)) {
-        warning("service output: cannot make %s: %s: service output stays raw", SERVICE_LOGS_BIN, strerror(errno));
+    if (!runsv_shim_install("service output stays raw"))
         goto raw;
-    }
-    if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0) {
-        warning("service output: cannot find cinit's own executable (/proc/self/exe: %s): service output stays raw",
-                n < 0 ? strerror(errno) : "empty");
-        goto raw;
-    }
-    self[n] = '\0';
-    if ((unlink(SERVICE_LOGS_BIN "/runsv") < 0 && errno != ENOENT) || symlink(self, SERVICE_LOGS_BIN "/runsv") < 0) {
-        warning("service output: cannot link %s/runsv: %s: service output stays raw", SERVICE_LOGS_BIN, strerror(errno));
-        goto raw;
-    }
     sl.sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", SERVICE_LOGS_SOCKET);

@@ -1,9 +1,12 @@
-/* The runsv that runsvdir starts when service output is prefixed or JSON (service_logs.c):
- * cinit itself, through the link /run/cinit/bin/runsv first in runsvdir's PATH. It gives the
- * service its own two pipes as standard output and error, hands their read ends to PID 1 over
- * its socket, and becomes the real runsv, which passes them on to ./run. That is the one place
- * where a service's output can be told apart: runsv hands ./run its own fds, and runsvdir
- * hands every runsv the same. A service with its own log/ keeps it: untouched, raw. */
+/* The runsv that runsvdir starts when service output is prefixed or JSON (service_logs.c), or
+ * a service has a `notification-fd` (service_notify.c): cinit itself, through the link
+ * /run/cinit/bin/runsv first in runsvdir's PATH. It is the one place where a service gets fds
+ * of its own: runsv hands ./run its own fds, and runsvdir hands every runsv the same. Then it
+ * becomes the real runsv.
+ * - Output: the service's own two pipes as standard output and error, their read ends handed
+ *   to PID 1 over its socket. A service with its own log/ keeps it: untouched, raw.
+ * - notification-fd N: fd N is a datagram socket connected to cinit's notify socket, so the
+ *   daemon's newline arrives there with its credentials, which tie it to its run. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +18,8 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "probe.h"
+#include "runit.h"
 
 bool runsv_shim_invoked(char **argv)
 {
@@ -70,6 +75,47 @@ static bool attach(const char *name)
     return true;
 }
 
+bool runsv_shim_install(const char *otherwise)
+{
+    char self[PATH_MAX];
+    ssize_t n;
+    if ((mkdir(CENV_RUN_DIR, 0755) < 0 && errno != EEXIST) || (mkdir(SERVICE_LOGS_BIN, 0755) < 0 && errno != EEXIST)) {
+        warning("cannot make %s: %s: %s", SERVICE_LOGS_BIN, strerror(errno), otherwise);
+        return false;
+    }
+    if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0) {
+        warning("cannot find cinit's own executable (/proc/self/exe: %s): %s", n < 0 ? strerror(errno) : "empty", otherwise);
+        return false;
+    }
+    self[n] = '\0';
+    if ((unlink(SERVICE_LOGS_BIN "/runsv") < 0 && errno != ENOENT) || symlink(self, SERVICE_LOGS_BIN "/runsv") < 0) {
+        warning("cannot link %s/runsv: %s: %s", SERVICE_LOGS_BIN, strerror(errno), otherwise);
+        return false;
+    }
+    return true;
+}
+
+/* s6's notification-fd: fd N of the service's runsv, and so of its ./run */
+static void notification_fd(const char *name)
+{
+    struct probe p;
+    char err[512];
+    if (!probe_for_service(name, &p, err, sizeof err) || p.notify_fd <= 0)
+        return; /* PID 1 said what is wrong at boot */
+    int s = socket(AF_UNIX, SOCK_DGRAM, 0); /* no close-on-exec: it is for ./run */
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", CINIT_NOTIFY_SOCKET);
+    if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0 || (s != p.notify_fd && dup2(s, p.notify_fd) < 0)) {
+        fprintf(stderr, "*** WARNING: service %s: cannot give it notification-fd %d (%s): it is never ready\n", name,
+                p.notify_fd, strerror(errno));
+        if (s >= 0)
+            close(s);
+        return;
+    }
+    if (s != p.notify_fd)
+        close(s);
+}
+
 int runsv_shim_main(int argc, char **argv)
 {
     /* the services get runsvdir's PATH as it was: without this link's directory (every
@@ -100,7 +146,10 @@ int runsv_shim_main(int argc, char **argv)
         struct stat st;
         snprintf(log, sizeof log, "%s/log", argv[1]);
         bool own_log = stat(log, &st) == 0 && S_ISDIR(st.st_mode);
-        if (!own_log && !attach(argv[1]))
+        const char *mode = getenv("CINIT_SERVICE_LOGS");
+        bool marked = mode && strcmp(mode, "raw") != 0;
+        notification_fd(argv[1]);
+        if (marked && !own_log && !attach(argv[1]))
             fprintf(stderr, "*** WARNING: service %s: cannot reach cinit for its output (%s): it goes out unmarked\n",
                     argv[1], strerror(errno));
     }

@@ -1,5 +1,5 @@
-/* Readiness by notification (`ready` holding "notify", #30.3): the sd_notify datagram
- * protocol. runsv starts ./run with runsvdir's environment and runit has no per-service one,
+/* Readiness by notification (#30.3): `ready` holding "notify", the sd_notify datagram
+ * protocol, and s6's `notification-fd`, whose newline comes here too (service_logs_shim.c). runsv starts ./run with runsvdir's environment and runit has no per-service one,
  * so cinit gives runsvdir one NOTIFY_SOCKET, CINIT_NOTIFY_SOCKET, when a service asks for it,
  * and tells the sender of each datagram by its credentials (SO_PASSCRED): the process, or its
  * ancestor, whose parent is a runsv, is the run of the service that runsv was started for
@@ -89,7 +89,8 @@ static void datagrams(void *arg, short revents)
             debug("notify: ignored a message from PID %ld", (long)cred.pid);
             continue;
         }
-        bool ready = false;
+        /* s6's notification-fd: a newline is the daemon's "ready" */
+        bool ready = s->probe.notify_fd > 0 && memchr(msg, '\n', (size_t)n);
         for (char *line = strtok(msg, "\n"); line; line = strtok(NULL, "\n")) {
             if (strcmp(line, "READY=1") == 0)
                 ready = true;
@@ -102,6 +103,14 @@ static void datagrams(void *arg, short revents)
         if (ready)
             service_notified(s, run);
     }
+}
+
+bool service_notification_fds(void)
+{
+    for (size_t i = 0; i < services.n; i++)
+        if (services.list[i].probe.notify_fd > 0)
+            return sfd >= 0;
+    return false;
 }
 
 bool service_notify_setup(void)

@@ -222,6 +222,7 @@ bool services_prepare(bool waiting)
         struct svc_sm *m = &services.list[i].sm;
         svc_init(m, false);
         m->probe = services.list[i].probe.kind;
+        m->stop_timeout_ms = services.list[i].stop_ms >= 0 ? services.list[i].stop_ms : opt.kill_process_ms;
         /* a status, or a record of critical.c, older than this boot is none of this one's */
         m->boot_sec = m->run_sec = services.boot.tv_sec;
         m->boot_nsec = m->run_nsec = services.boot.tv_nsec;

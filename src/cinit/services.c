@@ -400,6 +400,12 @@ static void act(struct svc *s, unsigned todo, const struct runit_status *st, lon
         backing_off(s, now);
     if (todo & SVC_DO_START)
         restart(s);
+    if (todo & SVC_DO_KILL) {
+        warning("service %s still up %lld ms after its stop signal (its stop-timeout): killing it", s->name,
+                s->sm.stop_timeout_ms);
+        if (runit_control(s->dir, 'k') < 0 && errno != ENOENT && errno != ENXIO)
+            warning("cannot kill service %s: %s", s->name, strerror(errno));
+    }
     if (todo & SVC_DO_PROBE)
         service_probe_start(s, now);
     if (todo & SVC_DO_READY) {
@@ -425,6 +431,7 @@ static void look(struct svc *s, long long now)
     struct svc_event ev = {.kind = SVC_EV_STATUS};
     if (runit_read_status(s->dir, &ev.status) < 0)
         return;
+    ev.stop_sent = ev.status.state == RUNIT_RUN && (ev.status.got_term || stop_hook_sent(s, ev.status.pid));
     bool skipped = s->enabled && service_skipped_itself(s->name, s->dir, &ev.status);
     if (skipped)
         s->enabled = false; /* it cannot run here (nonroot.c): nothing to wait for */
@@ -542,6 +549,12 @@ static void tick_once(void)
                 feed(s, &(struct svc_event){.kind = SVC_EV_PROBE_DUE}, now);
             else if (next < 0 || s->sm.restart_at < next)
                 next = s->sm.restart_at;
+        }
+        if (s->sm.state == SVC_STOPPING && s->sm.kill_at >= 0) {
+            if (now >= s->sm.kill_at)
+                feed(s, &(struct svc_event){.kind = SVC_EV_PROBE_DUE}, now);
+            else if (next < 0 || s->sm.kill_at < next)
+                next = s->sm.kill_at;
         }
         if (s->sm.state == SVC_STARTING && s->sm.next_probe >= 0 && now >= s->sm.next_probe)
             begin_probe(s, now);

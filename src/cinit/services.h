@@ -84,7 +84,7 @@ void finish_install(struct svc *s);
 bool is_cinit_link(const char *path);
 void finish_remove(struct svc *s);
 
-/* service_notify.c: the notify socket, when a service has `ready: notify`; true: NOTIFY_SOCKET
+/* service_notify.c: the notify socket, when a service has `ready: notify` or a notification-fd; true: NOTIFY_SOCKET
  * is in env for runsvdir (env_unset it once runsvdir runs) */
 bool service_notify_setup(void);
 /* services.c: s's run said READY=1 */
@@ -93,5 +93,9 @@ void service_notified(struct svc *s, pid_t run);
 /* stop_hook.c: cinit's control/t for a service whose stop-signal is not TERM */
 void stop_hook_install(struct svc *s);
 void stop_hook_remove(struct svc *s);
+/* cinit's control/t writes there, in the service dir, the pid it sent the stop signal to */
+#define STOP_HOOK_SENT_FILE "supervise/cinit-stop-sent"
+/* did cinit's control/t send run pid its stop signal? */
+bool stop_hook_sent(const struct svc *s, pid_t pid);
 
 #endif

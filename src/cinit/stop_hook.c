@@ -7,6 +7,8 @@
  * The link (and control/, if cinit made it) goes again at the end of the shutdown; a control/t
  * of the service's own is left alone and decides. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,7 +39,30 @@ int stop_hook_main(void)
         fprintf(stderr, "%s: cannot send signal %d to %ld: %s\n", progname, sig, (long)st.pid, strerror(errno));
         return 1;
     }
+    /* runsv marks the status "got TERM" only for its own TERM: this tells cinit that the run got
+     * its stop signal (its stop-timeout runs from now) */
+    char text[32];
+    int n = snprintf(text, sizeof text, "%ld\n", (long)st.pid);
+    if (atomic_write(STOP_HOOK_SENT_FILE, text, (size_t)n, 0644, (uid_t)-1, (gid_t)-1) < 0)
+        fprintf(stderr, "%s: cannot write %s: %s: the stop-timeout does not run\n", progname, STOP_HOOK_SENT_FILE, strerror(errno));
     return 0; /* runsv sends SIGCONT after it, as after its own TERM */
+}
+
+bool stop_hook_sent(const struct svc *s, pid_t pid)
+{
+    if (!s->stop_hook_made || pid <= 0)
+        return false;
+    char path[PATH_MAX + 32], text[32];
+    snprintf(path, sizeof path, "%s/%s", s->dir, STOP_HOOK_SENT_FILE);
+    int fd = open_fd(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    text[n] = '\0';
+    return strtol(text, NULL, 10) == (long)pid;
 }
 
 void stop_hook_install(struct svc *s)

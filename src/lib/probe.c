@@ -134,9 +134,67 @@ bool probe_parse(const char *text, struct probe *p, char *err, size_t errlen)
     return false;
 }
 
+static bool probe_file(const char *dir, struct probe *p, char *err, size_t errlen);
+
+/* The fd number in DIR/notification-fd (s6-supervise's convention): 0 when there is none,
+ * -1 (reason in err) when it is not one that a run can be given. */
+static int notification_fd(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/notification-fd", dir) >= sizeof path) {
+        say_err(err, errlen, "%s", "path too long");
+        return -1;
+    }
+    struct buf b = {0};
+    if (read_file(path, &b, 64) < 0) {
+        int e = errno;
+        buf_free(&b);
+        if (e == ENOENT)
+            return 0;
+        say_err(err, errlen, "cannot read notification-fd: %s", strerror(e));
+        return -1;
+    }
+    const char *t = buf_cstr(&b);
+    char *end;
+    errno = 0;
+    long n = strtol(t, &end, 10);
+    while (*end == '\n' || *end == ' ' || *end == '\t')
+        end++;
+    /* 0-2 are the run's standard fds; runsv's own sit low, but a dup2 over them is the
+     * shim's, before runsv opens any */
+    bool bad = end == t || *end || errno || n < 3 || n > 1023;
+    if (bad) {
+        char shown[64];
+        snprintf(shown, sizeof shown, "%.*s", (int)strcspn(t, "\n"), t);
+        say_err(err, errlen, "notification-fd '%s': not a file descriptor number from 3 to 1023", shown);
+    }
+    buf_free(&b);
+    return bad ? -1 : (int)n;
+}
+
 bool probe_for_service(const char *dir, struct probe *p, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
+    int nfd = notification_fd(dir, err, errlen);
+    if (nfd < 0)
+        return false;
+    if (!probe_file(dir, p, err, errlen))
+        return false;
+    if (!nfd)
+        return true;
+    if (p->kind != PROBE_UP && p->kind != PROBE_NOTIFY) {
+        say_err(err, errlen, "notification-fd and %s: two ways to tell readiness; keep one", p->kind == PROBE_CHECK ? "./check" : "ready");
+        return false;
+    }
+    p->kind = PROBE_NOTIFY;
+    p->notify_fd = nfd;
+    snprintf(p->text, sizeof p->text, "notification-fd %d", nfd);
+    return true;
+}
+
+/* ./check, or the `ready` file */
+static bool probe_file(const char *dir, struct probe *p, char *err, size_t errlen)
+{
     if (runit_has_exec(dir, "check")) {
         p->kind = PROBE_CHECK;
         snprintf(p->text, sizeof p->text, "./check");

@@ -28,12 +28,15 @@ struct probe {
     int port;
     char path[1024]; /* unix: and file: path, http: path with its leading '/' */
     char text[1100]; /* as written, for messages */
+    int notify_fd;   /* PROBE_NOTIFY from a `notification-fd` file: the fd its run writes a newline to; 0: none */
 };
 
 /* Parse one probe ("tcp:8080"); false with a reason in err. Surrounding blanks are ignored. */
 bool probe_parse(const char *text, struct probe *p, char *err, size_t errlen);
 /* The probe of the service directory dir: ./check if executable, else its `ready` file, else
- * PROBE_UP. false (reason in err) if `ready` is malformed or unreadable. */
+ * s6's `notification-fd` (PROBE_NOTIFY, notify_fd), else PROBE_UP. false (reason in err) if
+ * `ready` or `notification-fd` is malformed or unreadable, or notification-fd comes with
+ * another probe than `ready` = notify. */
 bool probe_for_service(const char *dir, struct probe *p, char *err, size_t errlen);
 
 /* A network or file probe in progress, without blocking: probe_start, then probe_step each

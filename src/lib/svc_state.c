@@ -17,11 +17,12 @@ void svc_init(struct svc_sm *m, bool held)
     m->quick_fails = 0;
     m->restart_at = -1;
     m->notified = 0;
+    m->kill_at = -1;
 }
 
 const char *svc_state_name(enum svc_state s)
 {
-    static const char *const names[] = {"held", "down", "starting", "ready", "failed", "ending", "ended", "once", "done", "backoff"};
+    static const char *const names[] = {"held", "down", "starting", "ready", "failed", "ending", "ended", "once", "done", "backoff", "stopping"};
     return (size_t)s < sizeof names / sizeof *names ? names[s] : "?";
 }
 
@@ -140,6 +141,7 @@ static unsigned run_ended(struct svc_sm *m, long long now)
     unsigned act = SVC_DO_CANCEL_PROBE;
     m->pid = 0;
     m->next_probe = -1;
+    m->kill_at = -1;
     if (m->state != SVC_FAILED)
         m->state = SVC_DOWN;
     if (unasked)
@@ -155,8 +157,22 @@ static unsigned run_ended(struct svc_sm *m, long long now)
     return act;
 }
 
-static unsigned on_status(struct svc_sm *m, const struct runit_status *st, long long now)
+/* The run it follows got its stop signal at run time (at shutdown service_stop.c times it). */
+static unsigned stop_sent(struct svc_sm *m, long long now)
 {
+    m->asked = true;
+    if ((m->state != SVC_STARTING && m->state != SVC_READY) || m->stopping)
+        return 0;
+    unsigned act = m->state == SVC_STARTING ? SVC_DO_CANCEL_PROBE : 0;
+    m->state = SVC_STOPPING;
+    m->next_probe = -1;
+    m->kill_at = now + (m->stop_timeout_ms > 0 ? m->stop_timeout_ms : 0);
+    return act;
+}
+
+static unsigned on_status(struct svc_sm *m, const struct svc_event *ev, long long now)
+{
+    const struct runit_status *st = &ev->status;
     if (st->since < m->boot_sec || (st->since == m->boot_sec && st->nsec < m->boot_nsec))
         return 0;
     bool first = !m->seen;
@@ -179,6 +195,8 @@ static unsigned on_status(struct svc_sm *m, const struct runit_status *st, long 
         }
         if (!st->want_up || st->got_term)
             m->asked = true;
+        if (ev->stop_sent && m->pid == st->pid)
+            act |= stop_sent(m, now);
         return act;
     }
     if (!st->want_up)
@@ -210,8 +228,14 @@ unsigned svc_step(struct svc_sm *m, const struct svc_event *ev, long long now)
 {
     switch (ev->kind) {
     case SVC_EV_STATUS:
-        return on_status(m, &ev->status, now);
+        return on_status(m, ev, now);
     case SVC_EV_PROBE_DUE:
+        if (m->state == SVC_STOPPING) {
+            if (m->kill_at < 0 || now < m->kill_at || m->stopping)
+                return 0;
+            m->kill_at = -1; /* once: runsv's KILL is not refused */
+            return SVC_DO_KILL;
+        }
         if (m->state == SVC_BACKOFF && !m->stopping && now >= m->restart_at) {
             m->state = SVC_DOWN;
             m->restart_at = -1;

@@ -39,7 +39,8 @@ enum svc_state {
     SVC_ENDED,     /* ... and is known: the container ends with it */
     SVC_ONCE,      /* a oneshot: its one run was asked for (`o`), or runs */
     SVC_DONE,      /* a oneshot whose run exited 0: ready for good, never run again */
-    SVC_BACKOFF    /* left down after a run that failed at once, until restart_at (`u` then) */
+    SVC_BACKOFF,   /* left down after a run that failed at once, until restart_at (`u` then) */
+    SVC_STOPPING   /* its run got its stop signal at run time (`sv down`, `sv restart`): killed at kill_at */
 };
 
 enum svc_event_kind {
@@ -59,6 +60,7 @@ struct svc_event {
     bool ok;
     int wait_status;
     pid_t pid;
+    bool stop_sent; /* SVC_EV_STATUS: the run in it got its stop signal (runsv's TERM, or cinit's control/t) */
 };
 
 /* what svc_step asks of its caller, as bits */
@@ -75,7 +77,8 @@ enum {
     SVC_DO_QUICK_EXIT = 1 << 9,   /* a run ended before it was seen to start */
     SVC_DO_ONESHOT_FAILED = 1 << 10, /* a oneshot's run failed (exit_status): the boot fails */
     SVC_DO_BACKOFF = 1 << 11,        /* it failed at once again: left down until restart_at (with SVC_DO_STOP) */
-    SVC_DO_START = 1 << 12           /* its back-off is over: send it `u` */
+    SVC_DO_START = 1 << 12,          /* its back-off is over: send it `u` */
+    SVC_DO_KILL = 1 << 13            /* its stop-timeout is over and the run still runs: send it `k` */
 };
 
 struct svc_sm {
@@ -107,9 +110,11 @@ struct svc_sm {
     int quick_fails;       /* runs in a row that failed at once */
     long long restart_at;  /* SVC_BACKOFF: when it is started again */
     pid_t notified;        /* READY=1 came from this run before its status was read */
+    long long stop_timeout_ms; /* its stop-timeout: from its stop signal at run time to `k` */
+    long long kill_at;         /* SVC_STOPPING: when it is killed, -1: not (any more) */
 };
 
-/* A machine in its first state (held or down), its own fields cleared. */
+/* A machine in its first state (held or down), its own fields cleared (not what it is). */
 void svc_init(struct svc_sm *m, bool held);
 /* The transition function: the new state in m, what to do in the bits returned. */
 /* Does what depends on it go on? (ready, or a oneshot done) */

@@ -270,6 +270,56 @@ static void test_backoff(void)
     ok(!(status(&c, RUNIT_DOWN, 0, true, false, 2, 10) & SVC_DO_BACKOFF) && c.state == SVC_ENDING, "a critical one ends the container instead");
 }
 
+/* a status whose run got its stop signal (stop_sent: runsv's TERM, or cinit's control/t) */
+static unsigned stop_status(struct svc_sm *m, pid_t pid, bool want_up, bool term, long long at, long long now)
+{
+    struct svc_event ev = {.kind = SVC_EV_STATUS,
+                           .status = {.since = BOOT + at, .pid = pid, .want_up = want_up, .got_term = term, .state = RUNIT_RUN},
+                           .stop_sent = true};
+    return svc_step(m, &ev, now);
+}
+
+static void test_stop_timeout(void)
+{
+    struct svc_sm m = machine(PROBE_UP, false, false);
+    m.stop_timeout_ms = 3000;
+    status(&m, RUNIT_RUN, 600, true, false, 1, 0);
+    event(&m, SVC_EV_PROBE_DUE, false, 0, PROBE_UP_MS);
+    ok(m.state == SVC_READY, "a ready run");
+    ok(status(&m, RUNIT_RUN, 600, false, false, 2, 1000) == 0 && m.state == SVC_READY,
+       "sv down with a stop hook still to run (want down, no TERM yet): still ready");
+    ok(stop_status(&m, 600, false, true, 2, 1001) == 0 && m.state == SVC_STOPPING && m.kill_at == 4001 && !svc_ready(&m),
+       "its stop signal sent: stopping, not ready, killed %lld ms later", m.stop_timeout_ms);
+    ok(stop_status(&m, 600, false, true, 2, 1500) == 0 && m.kill_at == 4001, "the same status again: the time is kept");
+    ok(event(&m, SVC_EV_PROBE_DUE, false, 0, 4000) == 0 && m.state == SVC_STOPPING, "not before its stop-timeout");
+    ok(event(&m, SVC_EV_PROBE_DUE, false, 0, 4001) == SVC_DO_KILL && m.kill_at == -1, "then killed (k)");
+    ok(event(&m, SVC_EV_PROBE_DUE, false, 0, 5000) == 0, "once");
+    unsigned a = status(&m, RUNIT_DOWN, 0, false, false, 5, 5001);
+    ok(!(a & (SVC_DO_WARN_DOWN | SVC_DO_BACKOFF)) && m.state == SVC_DOWN, "its end: down, asked for, no back-off");
+
+    struct svc_sm t = machine(PROBE_TCP, false, false);
+    t.stop_timeout_ms = 3000;
+    status(&t, RUNIT_RUN, 610, true, false, 1, 0);
+    ok(stop_status(&t, 610, true, true, 2, 100) == SVC_DO_CANCEL_PROBE && t.state == SVC_STOPPING,
+       "sv restart of a run still starting: its probe is cancelled, stopping");
+    a = status(&t, RUNIT_RUN, 611, true, false, 3, 200);
+    ok((a & SVC_DO_NEW_RUN) && !(a & SVC_DO_BACKOFF) && t.state == SVC_STARTING && t.kill_at == -1,
+       "runsv's next run: starting, nothing left to kill");
+
+    struct svc_sm o = machine(PROBE_UP, false, false);
+    o.stop_timeout_ms = 3000;
+    status(&o, RUNIT_RUN, 620, true, false, 1, 0);
+    ok(status(&o, RUNIT_RUN, 620, false, false, 2, 100) == 0 && o.state == SVC_STARTING,
+       "sv once of a running service (want down, no stop signal): it runs on");
+
+    struct svc_sm d = machine(PROBE_UP, false, false);
+    d.stop_timeout_ms = 3000;
+    status(&d, RUNIT_RUN, 630, true, false, 1, 0);
+    event(&d, SVC_EV_STOPPING, false, 0, 50);
+    ok(stop_status(&d, 630, false, true, 2, 100) == 0 && d.state == SVC_STARTING,
+       "at shutdown the stop order times the stop (service_stop.c), not the machine");
+}
+
 int main(void)
 {
     test_no_probe();
@@ -281,5 +331,6 @@ int main(void)
     test_held();
     test_oneshot();
     test_backoff();
+    test_stop_timeout();
     return tap_done();
 }
