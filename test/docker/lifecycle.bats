@@ -35,6 +35,11 @@ RUN mkdir -p /opt/svc/stubborn /opt/svc/migrate /opt/svc/app /opt/svc/broken \\
  && printf '#!/bin/sh\ntrap "echo quitter-TERM; exit 0" TERM\ntrap "echo quitter-QUIT; exit 0" QUIT\necho quitter-up\nwhile :; do sleep 0.1; done\n' > /opt/svc/quitter/run \\
  && echo QUIT > /opt/svc/quitter/stop-signal \\
  && printf '#!/bin/sh\necho crash-ran\nexit 1\n' > /opt/svc/crash/run \\
+ && mkdir -p /opt/svc/s6ready /opt/svc/sticky \\
+ && printf '#!/bin/sh\nsleep 1\necho s6ready-says-ready\nprintf "\\\\n" >&3\nexec 3>&-\nexec sleep infinity\n' > /opt/svc/s6ready/run \\
+ && echo 3 > /opt/svc/s6ready/notification-fd \\
+ && printf '#!/bin/sh\ntrap "echo sticky-TERM" TERM\necho sticky-up\nwhile :; do sleep 0.1; done\n' > /opt/svc/sticky/run \\
+ && echo 2 > /opt/svc/sticky/stop-timeout \\
  && chmod +x /opt/svc/*/run \\
  && printf '#!/bin/sh\necho post-shutdown-ran\n' > /etc/my_init.post_shutdown.d/50-said \\
  && chmod +x /etc/my_init.post_shutdown.d/50-said
@@ -130,6 +135,20 @@ running() { [ "$(docker inspect -f '{{.State.Running}}' "$CID")" = true ]; }
     local n
     n=$(docker logs "$CID" 2>&1 | grep -cx crash-ran)
     [ "$n" -le 6 ] || fail "$n runs in about 10 s"
+}
+
+@test "notification-fd: ready on the daemon's newline; sv down at run time: killed after its stop-timeout" {
+    boot "s6ready sticky"
+    wait_for 60 logs_have "Service s6ready is ready"
+    run docker exec "$CID" cinit-health --service s6ready
+    assert_success
+    assert_output --regexp '^s6ready up [0-9]+ pid [0-9]+, ready: notification-fd 3$'
+    wait_for 30 logs_have sticky-up
+    docker exec "$CID" sv down sticky
+    wait_for 60 eval 'docker exec "$CID" sv status sticky | grep -q "^down:"'
+    run docker logs "$CID"
+    assert_line sticky-TERM
+    assert_output --partial "service sticky still up 2000 ms after its stop signal (its stop-timeout): killing it"
 }
 
 # a downstream image with PostgreSQL (Debian's is built with sd_notify: it says READY=1 when
