@@ -101,9 +101,9 @@ linear_ok() { # FIRST_SLOPE LAST_SLOPE ALLOWANCE [FIRST_SLOPE_HI LAST_SLOPE_LO]
 # slope_ci KEY0 KEY1 KEY2 U0 U1 U2: "FIRST_HI LAST_LO", the ends of the two slopes' 95 %
 # intervals that a growth would have to pass (fields 6, 7 of each key; empty if one is missing)
 slope_ci() {
-    local l0 h1 l2
-    l0=$(getf "$1" 6) h1=$(getf "$2" 7) l2=$(getf "$3" 6)
-    isnum "$l0" && isnum "$h1" && isnum "$l2" || return 0
+    local l0 l1 h1 l2 h2
+    l0=$(getf "$1" 6) h1=$(getf "$2" 7) l1=$(getf "$2" 6) h2=$(getf "$3" 7) l2=$(getf "$3" 6)
+    isnum "$l0" && isnum "$l1" && isnum "$h1" && isnum "$l2" && isnum "$h2" || return 0
     echo "$(slope "$l0" "$h1" "$4" "$5") $(slope "$h1" "$l2" "$5" "$6")"
 }
 # grow_goal TITLE UNIT KEYPREFIX "UNITS..." "SUFFIXES...": boot and stop (.boot, .end over the
@@ -159,26 +159,28 @@ grow_goal() {
 # cpu_goal KEYPREFIX UNIT "UNITS..." "SUFFIXES...": CPU_ROW, the goal row of cinit's own CPU time
 # up to every service ready (KEY.cpu, ns; the wall clock's row comes first, so it is kept)
 cpu_goal() {
-    local pre=$1 unit=$2 i c cs="" csl="" l du
-    local -a u sf cn
+    local pre=$1 unit=$2 i c cs="" csl="" ok l sc
+    local -a u sf cl
     read -r -a u <<< "$3"
     read -r -a sf <<< "$4"
     CPU_ROW=""
     for i in "${!u[@]}"; do
         c=$(getf "$pre${sf[i]}.cpu" 1)
         isnum "$c" || return 0
-        cn+=("$c")
-        cs="$cs → $(cell "$c" 1e6 1)"
+        cl+=("$(awk -v c="$c" 'BEGIN {printf "%.0f", c / 1e3}')") # µs, as slope takes them
+        cs="$cs → $(cell "${cl[i]}" 1e3 1)"
     done
     l=$((${#u[@]} - 1))
-    # slope and spread take the samples as ns here: their figures are µs a unit, so that
-    # linear_ok's floor of 1 (the wall clock's noise, 1 ms) is 1 µs for a time read to the ns
-    for i in $(seq 1 "$l"); do csl="$csl → $(slope "${cn[i - 1]}" "${cn[i]}" "${u[i - 1]}" "${u[i]}" | awk '{printf "%.2f", $1 / 1e3}')"; done
-    du=$(awk -v a="${u[l - 1]}" -v b="${u[l]}" 'BEGIN {print b - a}')
+    for i in $(seq 1 "$l"); do csl="$csl → $(slope "${cl[i - 1]}" "${cl[i]}" "${u[i - 1]}" "${u[i]}")"; done
+    sc=$(awk -v m="$(getf "$pre${sf[l]}.cpu" 1)" -v q="$(getf "$pre${sf[l]}.cpu" 5)" -v n="$(getf "$pre${sf[l]}.cpu" 4)" \
+        -v d="$(awk -v a="${u[l - 1]}" -v b="${u[l]}" 'BEGIN {print b - a}')" \
+        'BEGIN {printf "%.3f", m * q / 100 / 1e6 / d / sqrt(n > 1 ? n : 1)}')
+    # the allowance's 1 ms floor is the wall clock's noise; CPU time is read to the nanosecond
+    ok=$(awk -v a="$(slope "${cl[l - 2]}" "${cl[l - 1]}" "${u[l - 2]}" "${u[l - 1]}")" \
+        -v b="$(slope "${cl[l - 1]}" "${cl[l]}" "${u[l - 1]}" "${u[l]}")" -v s="$sc" \
+        'BEGIN {print (s > 0.5 * a) ? "noisy" : (b <= 1.25 * a + s) ? "yes" : "no"}')
     CPU_ROW=$(goal "… cinit's own CPU time up to every service ready (PID 1's schedstat), the same cases" \
-        "${cs# → } ms (**${csl# → } ms per $unit**, the last two judged, noise ±$(spread "$pre${sf[l]}.cpu" "$du" | awk '{printf "%.3f", $1 / 1e3}'))" \
-        "$(linear_ok "$(slope "${cn[l - 2]}" "${cn[l - 1]}" "${u[l - 2]}" "${u[l - 1]}")" \
-            "$(slope "${cn[l - 1]}" "${cn[l]}" "${u[l - 1]}" "${u[l]}")" "$(spread "$pre${sf[l]}.cpu" "$du")")")
+        "${cs# → } ms (**${csl# → } ms per $unit**, the last two judged, noise ±$sc)" "$ok")
 }
 goal_linear() {
     local -a sz es
