@@ -8,23 +8,17 @@ load ../lib/common
 load ../lib/wait
 load ../lib/image
 
-run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
-LABEL=cinit-test=compat-$SUITE-$run_id
-REPO=cinit-test/compat-$SUITE-$ARCH-$run_id
+image_test_label compat
+REPO=cinit-test/compat-$SUITE-$ARCH-$RUN_ID
 
 setup_file() {
     [ "$FLAVOR" = compat ] || { echo "compat.bats tests the compat flavor, not $FLAVOR (CINIT_FLAVOR)" >&2; return 1; }
     image_setup_file
 }
 
-teardown() {
-    docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
-}
+teardown() { image_teardown; }
 
-teardown_file() {
-    teardown
-    docker images -q --filter "label=$LABEL" | sort -u | xargs -r docker rmi -f > /dev/null 2>&1 || :
-}
+teardown_file() { image_teardown_file; }
 
 wait_for_context() { [ ! -f "$BATS_TEST_TMPDIR/last" ] || cat "$BATS_TEST_TMPDIR/last"; }
 
@@ -68,7 +62,7 @@ has_add_apt_repository() { [ "$SUITE" != trixie ]; }
         fi
         echo 'RUN apt-get update && apt-get install -y --no-install-recommends jq && rm -rf /var/lib/apt/lists/*'
     } > "$d/Dockerfile"
-    run docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$REPO:app" "$d"
+    run image_build "$REPO:app" "$d"
     assert_success
     run docker run --rm --platform "linux/$ARCH" --network none "$REPO:app" sh -c 'cat /usr/local/share/curl-installed; jq -n 1+1'
     assert_success

@@ -10,22 +10,16 @@ load ../lib/common
 load ../lib/wait
 load ../lib/image
 
-run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
-LABEL=cinit-test=cron-$SUITE-$run_id
-REPO=cinit-test/cron-$SUITE-$FLAVOR-$ARCH-$run_id
+image_test_label cron
+REPO=cinit-test/cron-$SUITE-$FLAVOR-$ARCH-$RUN_ID
 
 setup_file() {
     image_setup_file
 }
 
-teardown() {
-    docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
-}
+teardown() { image_teardown; }
 
-teardown_file() {
-    teardown
-    docker images -q --filter "label=$LABEL" | sort -u | xargs -r docker rmi -f > /dev/null 2>&1 || :
-}
+teardown_file() { image_teardown_file; }
 
 wait_for_context() {
     [ -z "${CID:-}" ] || { echo "docker logs:"; docker logs "$CID" 2>&1 | tail -n 30; }

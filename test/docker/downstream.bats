@@ -12,9 +12,8 @@ load ../lib/wait
 load ../lib/tty
 load ../lib/image
 
-run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
-LABEL=cinit-test=downstream-$SUITE-$run_id
-REPO=cinit-test/downstream-$SUITE-$FLAVOR-$ARCH-$run_id
+image_test_label downstream
+REPO=cinit-test/downstream-$SUITE-$FLAVOR-$ARCH-$RUN_ID
 FIX=$SRC/test/fixtures/downstream
 
 setup_file() {
@@ -23,13 +22,10 @@ setup_file() {
 
 teardown() {
     tty_teardown
-    docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
+    image_teardown
 }
 
-teardown_file() {
-    teardown
-    docker images -q --filter "label=$LABEL" | sort -u | xargs -r docker rmi -f > /dev/null 2>&1 || :
-}
+teardown_file() { image_teardown_file; }
 
 wait_for_context() {
     [ ! -f "$BATS_TEST_TMPDIR/last" ] || cat "$BATS_TEST_TMPDIR/last"
@@ -41,7 +37,7 @@ wait_for_context() {
 build() {
     local d=$BATS_TEST_TMPDIR/$1
     sed -i "s|@IMAGE@|$IMAGE|" "$d/Dockerfile"
-    docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$REPO:$1" "$d" > "$d.log" 2>&1 ||
+    image_build "$REPO:$1" "$d" > "$d.log" 2>&1 ||
         { cat "$d.log" >&2; return 1; }
 }
 

@@ -7,9 +7,8 @@ load ../lib/common
 load ../lib/wait
 load ../lib/image
 
-run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
-LABEL=cinit-test=health-$SUITE-$run_id
-TEST_IMAGE=cinit-test/health-$SUITE-$run_id:latest
+image_test_label health
+TEST_IMAGE=cinit-test/health-$SUITE-$RUN_ID:latest
 
 setup_file() {
     image_setup_file
@@ -18,17 +17,12 @@ setup_file() {
     mkdir -p "$d"
     cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -static -o "$d/listen" "$SRC/test/fixtures/services/listen.c"
     printf 'FROM %s\nCOPY listen /usr/local/bin/listen\n' "$IMAGE" > "$d/Dockerfile"
-    docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$TEST_IMAGE" "$d" > /dev/null
+    image_build "$TEST_IMAGE" "$d" > /dev/null
 }
 
-teardown() {
-    docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
-}
+teardown() { image_teardown; }
 
-teardown_file() {
-    teardown
-    docker rmi -f "$TEST_IMAGE" > /dev/null 2>&1 || :
-}
+teardown_file() { image_teardown_file; }
 
 
 # boot [DOCKER-RUN-OPTION...] [-- COMMAND...]: a detached container of the test image; CID is its id
@@ -112,7 +106,7 @@ COPY db/ /etc/service/db/
 COPY web/ /etc/service/web/
 CMD ["/sbin/my_init", "--wait-for-services=60", "--", "sh", "-c", "cat /run/web-saw-db; listen connect 8080 && echo web-answers; exec sleep 1000"]
 EOF
-    run docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$TEST_IMAGE-downstream" "$d"
+    run image_build "$TEST_IMAGE-downstream" "$d"
     assert_success
     CID=$(docker run -d --platform "linux/$ARCH" --network none --label "$LABEL" "${FAST_HEALTH[@]}" "$TEST_IMAGE-downstream")
     wait_for 60 health_is healthy

@@ -11,11 +11,8 @@ load ../lib/wait
 load ../lib/tty
 load ../lib/image
 
-# the containers and images of this run of this file carry this label (and the images this
-# name): only they are removed afterwards, never those of other runs or of other suites
-run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
-LABEL=cinit-test=image-$SUITE-$run_id
-TEST_REPO=cinit-test/image-$SUITE-$run_id
+image_test_label image
+TEST_REPO=cinit-test/image-$SUITE-$RUN_ID
 
 setup_file() {
     image_setup_file
@@ -23,13 +20,10 @@ setup_file() {
 
 teardown() {
     tty_teardown
-    docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
+    image_teardown
 }
 
-teardown_file() {
-    teardown
-    docker images -q --filter "label=$LABEL" | sort -u | xargs -r docker rmi -f > /dev/null 2>&1 || :
-}
+teardown_file() { image_teardown_file; }
 
 # what wait_for shows on a time-out: the last output a test kept, or what its terminal showed
 wait_for_context() {
@@ -94,7 +88,7 @@ logs_have() { docker logs "$CID" 2>&1 | grep -qF -- "$1"; }
     # less touches /usr/bin (runit's dpkg trigger); cron is there already: reinstalling it runs
     # the postinst of a package of the image again
     printf 'FROM %s\nRUN install_clean less && install_clean --reinstall cron\n' "$IMAGE" > "$d/Dockerfile"
-    run docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$TEST_REPO:pkgs" "$d"
+    run image_build "$TEST_REPO:pkgs" "$d"
     assert_success
     run docker_run --rm --label "$LABEL" "$TEST_REPO:pkgs" sh -c 'ls -A /etc/service'
     assert_output $'cron\nsshd\nsyslog'
@@ -143,7 +137,7 @@ has_proc() {
 @test "docker run -it IMAGE /sbin/my_init -- bash -l: typed commands, ^C of a sleep, exit 3 is the container's status" {
     # shellcheck disable=SC2034 # read by test/lib/tty.bash
     T=$BATS_TEST_TMPDIR
-    local name=cinit-image-tty-$run_id-$BATS_TEST_NUMBER
+    local name=cinit-image-tty-$RUN_ID-$BATS_TEST_NUMBER
     on_tty docker run --platform "linux/$ARCH" -it --rm --name "$name" --label "$LABEL" --network none \
         "$IMAGE" /sbin/my_init -- bash -l
     # the bounds are for an arch under emulation, several times slower

@@ -8,10 +8,9 @@ load ../lib/common
 load ../lib/wait
 load ../lib/image
 
-run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
-LABEL=cinit-test=lifecycle-$SUITE-$run_id
-TEST_IMAGE=cinit-test/lifecycle-$SUITE-$run_id:latest
-PG_IMAGE=cinit-test/lifecycle-pg-$SUITE-$run_id:latest
+image_test_label lifecycle
+TEST_IMAGE=cinit-test/lifecycle-$SUITE-$RUN_ID:latest
+PG_IMAGE=cinit-test/lifecycle-pg-$SUITE-$RUN_ID:latest
 
 setup_file() {
     image_setup_file
@@ -44,17 +43,12 @@ RUN mkdir -p /opt/svc/stubborn /opt/svc/migrate /opt/svc/app /opt/svc/broken \\
  && printf '#!/bin/sh\necho post-shutdown-ran\n' > /etc/my_init.post_shutdown.d/50-said \\
  && chmod +x /etc/my_init.post_shutdown.d/50-said
 DOCKERFILE
-    docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$TEST_IMAGE" "$d" > /dev/null
+    image_build "$TEST_IMAGE" "$d" > /dev/null
 }
 
-teardown() {
-    docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
-}
+teardown() { image_teardown; }
 
-teardown_file() {
-    teardown
-    docker rmi -f "$TEST_IMAGE" "$PG_IMAGE" > /dev/null 2>&1 || :
-}
+teardown_file() { image_teardown_file; }
 
 # boot SERVICES [DOCKER-RUN-OPTION...] [-- MY_INIT-ARGS...]: a detached container with those services
 boot() {
@@ -165,7 +159,7 @@ RUN install_clean postgresql \\
  && echo notify > /etc/service/postgres/ready \\
  && echo INT > /etc/service/postgres/stop-signal
 DOCKERFILE
-    docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$PG_IMAGE" "$d" > /dev/null
+    image_build "$PG_IMAGE" "$d" > /dev/null
 }
 
 @test "ready: notify with PostgreSQL: ready on its READY=1; stop-signal INT is its fast shutdown" {

@@ -8,26 +8,20 @@ load ../lib/common
 load ../lib/wait
 load ../lib/image
 
-run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
-LABEL=cinit-test=nonroot-$SUITE-$run_id
-TEST_IMAGE=cinit-test/nonroot-$SUITE-$run_id:latest
+image_test_label nonroot
+TEST_IMAGE=cinit-test/nonroot-$SUITE-$RUN_ID:latest
 
 setup_file() {
     image_setup_file
     local d=$BATS_FILE_TMPDIR/image
     cp -R "$SRC/test/fixtures/nonroot" "$d"
     sed -i "s|@IMAGE@|$IMAGE|" "$d/Dockerfile"
-    docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$TEST_IMAGE" "$d" > /dev/null
+    image_build "$TEST_IMAGE" "$d" > /dev/null
 }
 
-teardown() {
-    docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
-}
+teardown() { image_teardown; }
 
-teardown_file() {
-    teardown
-    docker rmi -f "$TEST_IMAGE" > /dev/null 2>&1 || :
-}
+teardown_file() { image_teardown_file; }
 
 wait_for_context() {
     [ ! -f "$BATS_TEST_TMPDIR/last" ] || cat "$BATS_TEST_TMPDIR/last"

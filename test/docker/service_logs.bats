@@ -7,9 +7,8 @@ load ../lib/common
 load ../lib/wait
 load ../lib/image
 
-run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
-LABEL=cinit-test=service-logs-$SUITE-$run_id
-TEST_IMAGE=cinit-test/service-logs-$SUITE-$run_id:latest
+image_test_label service-logs
+TEST_IMAGE=cinit-test/service-logs-$SUITE-$RUN_ID:latest
 N=2000
 
 setup_file() {
@@ -17,17 +16,12 @@ setup_file() {
     local d=$BATS_FILE_TMPDIR/image
     cp -R "$SRC/test/fixtures/service_logs" "$d"
     sed -i "s|@IMAGE@|$IMAGE|" "$d/Dockerfile"
-    docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" -t "$TEST_IMAGE" "$d" > /dev/null
+    image_build "$TEST_IMAGE" "$d" > /dev/null
 }
 
-teardown() {
-    docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
-}
+teardown() { image_teardown; }
 
-teardown_file() {
-    teardown
-    docker rmi -f "$TEST_IMAGE" > /dev/null 2>&1 || :
-}
+teardown_file() { image_teardown_file; }
 
 wait_for_context() { [ -z "${CID:-}" ] || docker logs "$CID" 2>&1 | tail -5; }
 

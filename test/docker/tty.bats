@@ -9,8 +9,7 @@ load ../lib/tty
 load ../lib/image
 bats_require_minimum_version 1.5.0
 
-run_id=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
-LABEL=cinit-test=tty-$run_id
+image_test_label tty
 
 setup_file() {
     image_setup_file
@@ -18,12 +17,12 @@ setup_file() {
 
 setup() {
     T=$BATS_TEST_TMPDIR
-    NAME=cinit-tty-$run_id-$BATS_TEST_NUMBER
+    NAME=cinit-tty-$RUN_ID-$BATS_TEST_NUMBER
 }
 
 teardown() {
     tty_teardown
-    docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null
+    image_teardown
 }
 
 # what wait_for shows on a time-out: the terminal's output

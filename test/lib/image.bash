@@ -46,3 +46,22 @@ image_setup_file() {
         { cat "$BATS_FILE_TMPDIR/make-image.log" >&2; return 1; }
     docker image inspect "$IMAGE" > /dev/null
 }
+
+# The containers and images of one run of one suite carry the label LABEL, set by
+# image_test_label NAME (cinit-test=NAME-SUITE-RUN_ID), and names with RUN_ID in them: only they
+# are removed afterwards, never those of other runs or of other suites.
+RUN_ID=$(basename "$BATS_RUN_TMPDIR" | tr -c 'a-zA-Z0-9\n' - | tr '[:upper:]' '[:lower:]')
+image_test_label() { LABEL=cinit-test=$1-$SUITE-$RUN_ID; }
+# image_build NAME DIR [OPTION...]: DIR's Dockerfile built for ARCH as NAME, with LABEL (only its
+# id on stdout)
+image_build() {
+    local name=$1 dir=$2
+    shift 2
+    docker build -q --platform "linux/$ARCH" --network host --label "$LABEL" "$@" -t "$name" "$dir"
+}
+# image_teardown: the test's containers; image_teardown_file: and the suite's images
+image_teardown() { docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f > /dev/null; }
+image_teardown_file() {
+    image_teardown
+    docker images -q --filter "label=$LABEL" | sort -u | xargs -r docker rmi -f > /dev/null 2>&1 || :
+}
