@@ -167,7 +167,8 @@ bool services_prepare(bool waiting)
             error("service %s: %s", s->name, err);
             ok = false;
         }
-        s->loud = s->ndeps || s->sm.critical || s->sm.oneshot || runit_has_file(s->dir, "ready") || waiting;
+        s->loud = s->ndeps || s->sm.critical || s->sm.oneshot || runit_has_file(s->dir, "ready") ||
+                  s->probe.notify_fd > 0 || waiting;
         snprintf(path, sizeof path, "%s/%s", CINIT_NOTE_DIR, s->name);
         if (unlink(path) < 0 && errno != ENOENT) /* what an earlier boot noted is not true now */
             debug("cannot remove %s: %s", path, strerror(errno));
