@@ -1,6 +1,7 @@
 /* Readiness by notification (#30.3): `ready` holding "notify", the sd_notify datagram
- * protocol, and s6's `notification-fd`, whose newline comes here too (service_logs_shim.c). runsv starts ./run with runsvdir's environment and runit has no per-service one,
- * so cinit gives runsvdir one NOTIFY_SOCKET, CINIT_NOTIFY_SOCKET, when a service asks for it,
+ * protocol, and s6's `notification-fd`, whose newline comes here too (service_logs_shim.c).
+ * runsv starts ./run with runsvdir's environment and runit has no per-service one, so cinit
+ * gives runsvdir one NOTIFY_SOCKET, CINIT_NOTIFY_SOCKET, when a service asks for it,
  * and tells the sender of each datagram by its credentials (SO_PASSCRED): the process, or its
  * ancestor, whose parent is a runsv, is the run of the service that runsv was started for
  * ("runsv NAME"). So every service's ./run has NOTIFY_SOCKET then; what a service that did not
