@@ -160,8 +160,8 @@ static int notification_fd(const char *dir, char *err, size_t errlen)
     long n = strtol(t, &end, 10);
     while (*end == '\n' || *end == ' ' || *end == '\t')
         end++;
-    /* 0-2 are the run's standard fds; runsv's own sit low, but a dup2 over them is the
-     * shim's, before runsv opens any */
+    /* 0-2 are the run's standard input, output and error; the shim's dup2 comes before runsv
+     * opens fds of its own, which then take other numbers */
     bool bad = end == t || *end || errno || n < 3 || n > 1023;
     if (bad) {
         char shown[64];
@@ -182,7 +182,7 @@ bool probe_for_service(const char *dir, struct probe *p, char *err, size_t errle
         return false;
     if (!nfd)
         return true;
-    if (p->kind != PROBE_UP && p->kind != PROBE_NOTIFY) {
+    if (p->kind != PROBE_UP && p->kind != PROBE_NOTIFY) { /* (PROBE_UP: no ready file, no ./check) */
         say_err(err, errlen, "notification-fd and %s: two ways to tell readiness; keep one", p->kind == PROBE_CHECK ? "./check" : "ready");
         return false;
     }

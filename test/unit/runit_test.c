@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 
 /* a status as runsv 2.1/2.2 writes it (update_status in runsv.c) */
@@ -134,11 +135,57 @@ static void test_run(void)
        "unix: without a socket is not ready (%s)", why);
 }
 
+/* a service dir with these files (NULL: none), its probe as probe_for_service reads it */
+static bool service_probe(const char *notification_fd, const char *ready, struct probe *p, char *err, size_t n)
+{
+    char dir[] = "/tmp/runit_test.XXXXXX", path[64];
+    if (!mkdtemp(dir))
+        return false;
+    const char *names[] = {"notification-fd", "ready"}, *texts[] = {notification_fd, ready};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = texts[i] ? fopen(path, "w") : NULL;
+        if (f) {
+            fputs(texts[i], f);
+            fclose(f);
+        }
+    }
+    err[0] = '\0';
+    bool good = probe_for_service(dir, p, err, n);
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    return good;
+}
+
+static void test_notification_fd(void)
+{
+    struct probe p;
+    char err[256];
+    ok(service_probe("3\n", NULL, &p, err, sizeof err) && p.kind == PROBE_NOTIFY && p.notify_fd == 3 &&
+           strcmp(p.text, "notification-fd 3") == 0,
+       "notification-fd 3: told by notification, fd 3");
+    ok(service_probe(" 1023 ", "notify\n", &p, err, sizeof err) && p.kind == PROBE_NOTIFY && p.notify_fd == 1023,
+       "notification-fd with ready = notify: both come to the notify socket");
+    ok(service_probe(NULL, NULL, &p, err, sizeof err) && p.kind == PROBE_UP && p.notify_fd == 0, "no file: no fd");
+    const char *bad[] = {"0", "2", "1024", "3x", "", "-3", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ok(!service_probe(bad[i], NULL, &p, err, sizeof err) && strstr(err, "not a file descriptor number from 3 to 1023"),
+           "notification-fd '%s' is refused (%s)", bad[i], err);
+    ok(!service_probe("3", "tcp:80", &p, err, sizeof err) && strstr(err, "two ways to tell readiness"),
+       "notification-fd with another probe is refused (%s)", err);
+    ok(!service_probe("3", "up", &p, err, sizeof err) && strstr(err, "two ways to tell readiness"),
+       "notification-fd with ready = up too (%s)", err);
+}
+
 int main(void)
 {
     test_status();
     test_lists();
     test_probes();
     test_run();
+    test_notification_fd();
     return tap_done();
 }
