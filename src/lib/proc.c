@@ -1,5 +1,6 @@
 /* /proc readers (proc.h). */
 #include "proc.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,11 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static ssize_t read_file(const char *path, char *buf, size_t len)
+/* one read: a stat line, or a command line cut at the buffer, is all that is asked here */
+static ssize_t read_proc(const char *path, char *buf, size_t len)
 {
-    int fd;
-    while ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 && errno == EINTR)
-        ;
+    int fd = open_fd(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return -1;
     ssize_t n;
@@ -27,7 +27,7 @@ bool proc_stat(pid_t pid, pid_t *ppid, char *comm, size_t commlen)
 {
     char path[64], text[512];
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    ssize_t n = read_file(path, text, sizeof text - 1);
+    ssize_t n = read_proc(path, text, sizeof text - 1);
     if (n <= 0)
         return false;
     text[n] = '\0';
@@ -76,7 +76,7 @@ int proc_args(pid_t pid, char *buf, size_t len, const char **argv)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
-    ssize_t n = len ? read_file(path, buf, len - 1) : -1;
+    ssize_t n = len ? read_proc(path, buf, len - 1) : -1;
     if (n < 0)
         return -1;
     buf[n] = '\0';
